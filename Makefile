@@ -1,0 +1,28 @@
+# Two set-up commands for a fresh machine: `make demo` and `make test`.
+# Both bootstrap .venv from pyproject.toml; nothing depends on what was installed by hand.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: test lint typecheck pytest clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check connector tests bench
+	$(BIN)/ruff format --check connector tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict connector
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,182 @@
+"""The ``crmsync`` command line: a thin shell over the library.
+
+Library code raises :class:`~connector.errors.CrmsyncError` subclasses; this module catches the
+root once and maps it to the documented exit codes. Sub-command groups live beside the code they
+drive (``connector/<package>/commands.py``) and are registered here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from pydantic import SecretStr
+from rich.console import Console
+from rich.table import Table
+
+from connector import __version__
+from connector.errors import ConfigError, CrmsyncError, ExitCode
+from connector.settings import (
+    DEFAULT_CONFIG_FILE,
+    DEFAULT_ENV_FILE,
+    Settings,
+    check_settings,
+    explain_sources,
+    load_settings,
+)
+
+__all__ = ["AppContext", "app", "main"]
+
+app = typer.Typer(
+    name="crmsync",
+    help="Keep Salesforce and HubSpot in agreement about the sales funnel.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Show and check settings.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@dataclass
+class AppContext:
+    """What every command gets: where settings come from, loaded lazily once."""
+
+    config_file: Path
+    env_file: Path | None
+    _settings: Settings | None = field(default=None, repr=False)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_file, self.env_file)
+        return self._settings
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"crmsync {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path,
+        typer.Option(
+            "--config",
+            envvar="CRMSYNC_CONFIG_FILE",
+            help="TOML settings file (lowest precedence above defaults).",
+        ),
+    ] = DEFAULT_CONFIG_FILE,
+    env_file: Annotated[
+        Path,
+        typer.Option("--env-file", help="dotenv file (above the TOML file, below the environment)."),
+    ] = DEFAULT_ENV_FILE,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    ctx.obj = AppContext(config_file=config, env_file=env_file)
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return "**********" if value.get_secret_value() else ""
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(_flat(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+@config_app.command("show")
+def config_show(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """Print the effective settings, secrets masked, and where each value came from."""
+    context: AppContext = ctx.obj
+    settings = context.settings()
+    values = _flat(_masked(settings.model_dump(mode="python")))
+    sources = explain_sources(settings, context.config_file, context.env_file)
+    if as_json:
+        rows = {key: {"value": value, "source": str(sources.get(key, "default"))} for key, value in values.items()}
+        stdout.print_json(json.dumps(rows))
+        return
+    table = Table(title="Effective settings", show_lines=False)
+    table.add_column("setting")
+    table.add_column("value")
+    table.add_column("source")
+    for key, value in values.items():
+        table.add_row(key, "" if value is None else str(value), str(sources.get(key, "default")))
+    stdout.print(table)
+
+
+@config_app.command("check")
+def config_check(ctx: typer.Context) -> None:
+    """Check settings and the files they name; list every problem at once (exit 2)."""
+    context: AppContext = ctx.obj
+    problems = check_settings(context.settings())
+    if problems:
+        raise ConfigError(problems)
+    stdout.print("configuration ok")
+
+
+def _register_groups() -> None:
+    """Attach the command groups that live beside the code they drive."""
+    from importlib import import_module
+
+    for module_name, attribute in _COMMAND_GROUPS:
+        module = import_module(module_name)
+        getattr(module, attribute)(app)
+
+
+# (module, function taking the root Typer app) — each package registers its own commands.
+_COMMAND_GROUPS: tuple[tuple[str, str], ...] = ()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code instead of exiting (the console script exits)."""
+    _register_groups()
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="crmsync", standalone_mode=False)
+    except CrmsyncError as error:
+        stderr.print(f"[bold red]error:[/] {error}", markup=True)
+        return int(error.exit_code)
+    except click.exceptions.Exit as done:
+        return int(done.exit_code)
+    except click.exceptions.Abort:
+        stderr.print("aborted")
+        return int(ExitCode.FAILED)
+    except click.ClickException as usage:
+        usage.show()
+        return int(ExitCode.INVALID_DEFINITION) if usage.exit_code == 2 else int(ExitCode.FAILED)
+    return int(result) if isinstance(result, int) else int(ExitCode.OK)
+
+
+def entrypoint() -> None:
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""The canonical funnel model every CRM record is normalised into."""
+
+from connector.funnel._values import Email, UtcDatetime, normalise_email, require_utc
+from connector.funnel.activity import TWO_WAY, Activity, ActivityKind, Direction, Outcome, is_two_way
+from connector.funnel.person import Company, Criterion, Person, Qualification, Seniority
+from connector.funnel.refs import SourceRef, System
+from connector.funnel.score import Contribution, Score, ScoreKind
+from connector.funnel.stage import (
+    FUNNEL_ORDER,
+    TRANSITIONS,
+    FunnelStage,
+    Move,
+    Permission,
+    Transition,
+    check_transition,
+    classify_move,
+)
+
+__all__ = [
+    "FUNNEL_ORDER",
+    "TRANSITIONS",
+    "TWO_WAY",
+    "Activity",
+    "ActivityKind",
+    "Company",
+    "Contribution",
+    "Criterion",
+    "Direction",
+    "Email",
+    "FunnelStage",
+    "Move",
+    "Outcome",
+    "Permission",
+    "Person",
+    "Qualification",
+    "Score",
+    "ScoreKind",
+    "Seniority",
+    "SourceRef",
+    "System",
+    "Transition",
+    "UtcDatetime",
+    "check_transition",
+    "classify_move",
+    "is_two_way",
+    "normalise_email",
+    "require_utc",
+]
