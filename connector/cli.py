@@ -8,6 +8,7 @@ drive (``connector/<package>/commands.py``) and are registered here.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +80,9 @@ def _root(
     ] = DEFAULT_CONFIG_FILE,
     env_file: Annotated[
         Path,
-        typer.Option("--env-file", help="dotenv file (above the TOML file, below the environment)."),
+        typer.Option(
+            "--env-file", help="dotenv file (above the TOML file, below the environment)."
+        ),
     ] = DEFAULT_ENV_FILE,
     version: Annotated[
         bool,
@@ -89,6 +92,9 @@ def _root(
     ctx.obj = AppContext(config_file=config, env_file=env_file)
 
 
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+
+
 def _masked(value: Any) -> Any:
     if isinstance(value, SecretStr):
         return "**********" if value.get_secret_value() else ""
@@ -96,7 +102,10 @@ def _masked(value: Any) -> Any:
         return str(value)
     if isinstance(value, dict):
         return {key: _masked(item) for key, item in value.items()}
-    if value is None or isinstance(value, bool | int | float | str):
+    if isinstance(value, str):
+        # URLs (the state store's, for one) may carry a password: user:secret@host.
+        return _URL_PASSWORD.sub(r"\1****@", value)
+    if value is None or isinstance(value, bool | int | float):
         return value
     return str(value)
 
@@ -123,7 +132,10 @@ def config_show(
     values = _flat(_masked(settings.model_dump(mode="python")))
     sources = explain_sources(settings, context.config_file, context.env_file)
     if as_json:
-        rows = {key: {"value": value, "source": str(sources.get(key, "default"))} for key, value in values.items()}
+        rows = {
+            key: {"value": value, "source": str(sources.get(key, "default"))}
+            for key, value in values.items()
+        }
         stdout.print_json(json.dumps(rows))
         return
     table = Table(title="Effective settings", show_lines=False)

@@ -12,6 +12,8 @@ problems pydantic cannot see (files that do not exist, credentials that are miss
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -51,8 +53,8 @@ __all__ = [
     "SalesforceRefreshToken",
     "SalesforceSession",
     "SalesforceSettings",
-    "Settings",
     "SettingSource",
+    "Settings",
     "check_settings",
     "explain_sources",
     "load_settings",
@@ -223,7 +225,12 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, dotenv_settings, TomlConfigSettingsSource(settings_cls))
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            TomlConfigSettingsSource(settings_cls),
+        )
 
 
 # --- Loading, provenance, errors --------------------------------------------------------------
@@ -319,7 +326,9 @@ def _env_name(path: tuple[str, ...]) -> str:
     return ENV_PREFIX + "__".join(part.upper() for part in path)
 
 
-def _locate(files: _Files, sources: list[tuple[str, dict[str, Any]]], path: tuple[str, ...]) -> SettingSource:
+def _locate(
+    files: _Files, sources: list[tuple[str, dict[str, Any]]], path: tuple[str, ...]
+) -> SettingSource:
     for kind, data in sources:
         node: Any = data
         found = True
@@ -377,6 +386,14 @@ def _problems_from(error: ValidationError, files: _Files) -> list[Problem]:
         elif detail["type"] == "extra_forbidden":
             message = "unknown setting"
             hint = "check the spelling against the README's configuration reference"
+            if len(path) == 1 and path[0].upper().startswith(ENV_PREFIX):
+                # An unknown CRMSYNC_* line in the .env file arrives as a top-level extra key.
+                variable = path[0].upper()
+                field = variable
+                label = display_path(files.env_file) if files.env_file else ".env"
+                line = _dotenv_line(files.env_file, variable)
+                where = f"{label}:{line}" if line else label
+                hint += did_you_mean_setting(variable)
         elif detail["type"] == "union_tag_invalid":
             message = "unknown auth mode"
             hint = "choose one of: " + ", ".join(sorted(_UNION_TAGS))
@@ -421,9 +438,44 @@ def explain_sources(
     return {".".join(path): _locate(files, sources, path) for path in _flatten(data)}
 
 
-def check_settings(settings: Settings) -> list[Problem]:
-    """Problems pydantic cannot see: files that are absent and credentials that are missing."""
+# Variables with the prefix that are not settings: the CLI's own option and the test suite's.
+_NON_SETTING_VARIABLES = ("CRMSYNC_CONFIG_FILE", "CRMSYNC_TEST_")
+
+
+def _known_variables() -> list[str]:
+    names: list[str] = []
+    for key, field in Settings.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names.extend(_env_name((key, sub)) for sub in annotation.model_fields)
+        else:
+            names.append(_env_name((key,)))
+    return names
+
+
+def did_you_mean_setting(variable: str) -> str:
+    matches = difflib.get_close_matches(variable, _known_variables(), n=1, cutoff=0.75)
+    return f"; did you mean {matches[0]}?" if matches else ""
+
+
+def check_settings(settings: Settings, environ: Mapping[str, str] | None = None) -> list[Problem]:
+    """Problems pydantic cannot see: absent files, missing credentials, misspelt variables."""
     problems: list[Problem] = []
+    environment = os.environ if environ is None else environ
+    top_level = {_env_name((key,)) for key in Settings.model_fields}
+    for variable in sorted(environment):
+        upper = variable.upper()
+        if not upper.startswith(ENV_PREFIX) or upper.startswith(_NON_SETTING_VARIABLES):
+            continue
+        if upper.split("__", 1)[0] not in top_level:
+            problems.append(
+                Problem(
+                    where=f"environment {variable}",
+                    message="unknown setting (ignored)",
+                    hint="check the spelling against the README's configuration reference"
+                    + did_you_mean_setting(upper),
+                )
+            )
 
     def need_file(path: Path | None, field: str, what: str, *, directory: bool = False) -> None:
         if path is None:

@@ -1,7 +1,14 @@
 """The canonical funnel model every CRM record is normalised into."""
 
 from connector.funnel._values import Email, UtcDatetime, normalise_email, require_utc
-from connector.funnel.activity import TWO_WAY, Activity, ActivityKind, Direction, Outcome, is_two_way
+from connector.funnel.activity import (
+    TWO_WAY,
+    Activity,
+    ActivityKind,
+    Direction,
+    Outcome,
+    is_two_way,
+)
 from connector.funnel.person import Company, Criterion, Person, Qualification, Seniority
 from connector.funnel.refs import SourceRef, System
 from connector.funnel.score import Contribution, Score, ScoreKind

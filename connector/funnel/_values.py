@@ -24,18 +24,14 @@ def normalise_email(value: str) -> str:
     candidate = value.strip().lower()
     if not _EMAIL.fullmatch(candidate) or ".." in candidate or candidate.startswith("."):
         # The offending value is personal data: name the problem, not the address.
-        raise ValueError(
-            "not a valid e-mail address (expected local@domain.tld without spaces)"
-        )
+        raise ValueError("not a valid e-mail address (expected local@domain.tld without spaces)")
     return candidate
 
 
 def require_utc(value: datetime) -> datetime:
     """Refuse naive datetimes; convert aware ones to UTC."""
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        raise ValueError(
-            "naive datetime (no time zone); give an offset such as +00:00 or Z"
-        )
+        raise ValueError("naive datetime (no time zone); give an offset such as +00:00 or Z")
     return value.astimezone(UTC)
 
 

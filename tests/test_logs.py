@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from connector.logs import RedactingFilter, redact
+
+TOKEN = "pat-na1-0a1b2c3d-aaaa-bbbb-cccc-0123456789ab"
+SESSION = "00D5g000004AbcD!AQ0AQHkqFzWqwertyuiopasdfghjklzxcvbnm"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Authorization: Bearer {TOKEN}",
+        "posting refresh_token=abcdef123456&client_secret=topsecretvalue to /token",
+        f'{{"access_token": "{SESSION}", "instance_url": "https://x"}}',
+        f"session {SESSION} expired",
+        "contact ada.lovelace@example.com updated",
+    ],
+)
+def test_redact_removes_tokens_and_addresses(text: str) -> None:
+    cleaned = redact(text)
+    for secret in (TOKEN, SESSION, "abcdef123456", "topsecretvalue", "ada.lovelace@example.com"):
+        assert secret not in cleaned
+
+
+def test_redact_known_secret_values_anywhere() -> None:
+    assert redact("key=plain words hunter2value", secrets=["hunter2value"]).endswith("[REDACTED]")
+
+
+def test_filter_redacts_args_and_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("connector.test")
+    handler_filter = RedactingFilter(secrets=["ultra-secret-42"])
+    caplog.handler.addFilter(handler_filter)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="connector.test"):
+            logger.debug("token %s for %s", TOKEN, "bob@example.org")
+            try:
+                raise RuntimeError("failed with ultra-secret-42")
+            except RuntimeError:
+                logger.exception("call failed")
+    finally:
+        caplog.handler.removeFilter(handler_filter)
+    text = caplog.text
+    assert TOKEN not in text
+    assert "bob@example.org" not in text
+    assert "ultra-secret-42" not in text
+    assert "[REDACTED]" in text
