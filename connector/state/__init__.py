@@ -1,0 +1,77 @@
+"""crmsync's state store: SQLite by default, PostgreSQL by URL, migrated with alembic.
+
+What is stored (personal data: the SQLite file and its ``.crmsync/`` directory are created
+owner-only, 0o600 and 0o700):
+
+- people: the canonical person (name, emails, title, phone, country, company, qualification
+  evidence, stage, score and its explanation) as JSON, with primary email, stage and score;
+- links: which CRM record ids belong to which person, since when and why, with history;
+- field provenance: per person, field and system, the last value seen and the last value
+  crmsync wrote (values of mapped fields, so personal data too);
+- stage transitions (person, from, to, rules version, reasons, run), dead letters (target
+  record, fields, the refused payload, redacted error), runs (counts, API calls, report),
+  stream cursors and run locks.
+
+``StateStore.forget(email)`` erases a person and every row about them.
+"""
+
+from connector.state._types import Clock, JsonValue, system_clock
+from connector.state.cursors import CursorStore
+from connector.state.dead_letters import DeadLetterStore
+from connector.state.links import LinkStore
+from connector.state.locks import DEFAULT_TTL, RunLocks, default_holder
+from connector.state.models import (
+    Backoff,
+    Cursor,
+    DeadLetter,
+    ForgetResult,
+    Lease,
+    Link,
+    LinkReason,
+    NewDeadLetter,
+    PersonRecord,
+    Provenance,
+    ProvenanceKey,
+    RunOutcome,
+    RunRecord,
+    StageChange,
+    TransitionRecord,
+    new_id,
+)
+from connector.state.people import PeopleStore
+from connector.state.provenance import ProvenanceStore
+from connector.state.runs import RunStore, TransitionStore
+from connector.state.store import StateStore
+
+__all__ = [
+    "DEFAULT_TTL",
+    "Backoff",
+    "Clock",
+    "Cursor",
+    "CursorStore",
+    "DeadLetter",
+    "DeadLetterStore",
+    "ForgetResult",
+    "JsonValue",
+    "Lease",
+    "Link",
+    "LinkReason",
+    "LinkStore",
+    "NewDeadLetter",
+    "PeopleStore",
+    "PersonRecord",
+    "Provenance",
+    "ProvenanceKey",
+    "ProvenanceStore",
+    "RunLocks",
+    "RunOutcome",
+    "RunRecord",
+    "RunStore",
+    "StageChange",
+    "StateStore",
+    "TransitionRecord",
+    "TransitionStore",
+    "default_holder",
+    "new_id",
+    "system_clock",
+]

@@ -1,0 +1,139 @@
+"""Connections, transactions, the clock and small SQL helpers shared by the store's parts."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from itertools import islice
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from connector.errors import StateError
+from connector.state._engine import READ_ONLY
+from connector.state._types import Clock, utc
+
+__all__ = ["CHUNK", "Db", "chunks", "upsert"]
+
+CHUNK = 1000
+"""Most keys in one ``IN (...)`` list: far below every backend's bind-parameter limit."""
+
+_T = TypeVar("_T")
+
+
+def chunks(items: Iterable[_T], size: int = CHUNK) -> Iterator[list[_T]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def upsert(connection: Connection, table: Table) -> Any:
+    """``INSERT`` with the backend's ``ON CONFLICT`` support (SQLite and PostgreSQL agree)."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _translate(exc: DBAPIError) -> StateError:
+    # SQLAlchemy's own message includes the statement's parameters, which can be personal
+    # data; name the driver error class (and PostgreSQL's SQLSTATE) only.
+    origin = exc.orig
+    detail = type(exc).__name__
+    if origin is not None and type(origin).__name__ != detail:
+        detail += f": {type(origin).__name__}"
+    sqlstate = getattr(origin, "sqlstate", None)
+    if sqlstate:
+        detail += f" {sqlstate}"
+    if "locked" in str(origin).lower():
+        detail += ": database is locked"
+    return StateError(f"state store operation failed ({detail})")
+
+
+class Db:
+    """The engine plus the calling thread's open transaction, if any.
+
+    Store methods call :meth:`write` or :meth:`read`: inside :meth:`transaction` they join the
+    thread's transaction, otherwise each call commits on its own.
+    """
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self._clock = clock
+        self._local = threading.local()
+
+    def now(self) -> datetime:
+        return utc(self._clock())
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def _current(self) -> Connection | None:
+        connection: Connection | None = getattr(self._local, "connection", None)
+        return connection
+
+    def in_transaction(self) -> bool:
+        return self._current() is not None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        current = self._current()
+        try:
+            if current is not None:
+                with current.begin_nested():
+                    yield
+                return
+            with self.engine.begin() as connection:
+                self._local.connection = connection
+                try:
+                    yield
+                finally:
+                    self._local.connection = None
+        except DBAPIError as exc:
+            raise _translate(exc) from exc
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        current = self._current()
+        if current is not None:
+            yield current
+            return
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except DBAPIError as exc:
+            raise _translate(exc) from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        current = self._current()
+        if current is not None:
+            yield current
+            return
+        try:
+            with self.engine.connect() as connection:
+                connection.execution_options(**{READ_ONLY: True})
+                with connection.begin():
+                    yield connection
+        except DBAPIError as exc:
+            raise _translate(exc) from exc
+
+    @contextmanager
+    def isolated(self) -> Iterator[Connection]:
+        """A transaction of its own, committed at once (for the run lock).
+
+        Refused inside :meth:`transaction`: on SQLite the open transaction holds the write lock,
+        so a second connection would wait for it forever.
+        """
+        if self._current() is not None:
+            raise StateError(
+                "run lock operations cannot run inside a state transaction; "
+                "renew the lease between pages"
+            )
+        with self.write() as connection:
+            yield connection

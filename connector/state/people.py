@@ -1,0 +1,171 @@
+"""Canonical people: one row per human, the canonical ``Person`` stored as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy.engine import Row
+
+from connector.errors import StateError
+from connector.funnel import Person, SourceRef, normalise_email
+from connector.state._db import Db, chunks, upsert
+from connector.state._links import move_all_links
+from connector.state.models import LinkReason, PersonRecord
+from connector.state.schema import links, people
+
+__all__ = ["PeopleStore"]
+
+
+def _normalised_or_none(email: str) -> str | None:
+    try:
+        return normalise_email(email)
+    except ValueError:
+        return None
+
+
+def _record(row: Row[Any]) -> PersonRecord:
+    return PersonRecord(
+        person=Person.model_validate(row.data),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        merged_into=row.merged_into,
+    )
+
+
+class PeopleStore:
+    """Reads and writes canonical people. Lookups by email skip people merged into another."""
+
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def upsert(self, person: Person) -> PersonRecord:
+        """Insert or replace one person; ``created_at`` is kept from the first insert."""
+        self.upsert_many([person])
+        record = self.get(person.id)
+        if record is None:
+            raise StateError("a person just written could not be read back")
+        return record
+
+    def upsert_many(self, persons: Iterable[Person]) -> int:
+        """Insert or replace many people in one statement; returns how many were given."""
+        now = self._db.now()
+        rows = [
+            {
+                "id": person.id,
+                "email": person.email,
+                "data": person.model_dump(mode="json"),
+                "stage": person.stage.value,
+                "score": person.score.total if person.score else None,
+                "rules_version": person.score.rules_version if person.score else "",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for person in persons
+        ]
+        if not rows:
+            return 0
+        with self._db.write() as connection:
+            statement = upsert(connection, people)
+            excluded = statement.excluded
+            statement = statement.on_conflict_do_update(
+                index_elements=[people.c.id],
+                set_={
+                    "email": excluded.email,
+                    "data": excluded.data,
+                    "stage": excluded.stage,
+                    "score": excluded.score,
+                    "rules_version": excluded.rules_version,
+                    "updated_at": excluded.updated_at,
+                },
+            )
+            connection.execute(statement, rows)
+        return len(rows)
+
+    def get(self, person_id: str) -> PersonRecord | None:
+        return self.get_many([person_id]).get(person_id)
+
+    def get_many(self, person_ids: Iterable[str]) -> dict[str, PersonRecord]:
+        """People by id (merged ones included, with ``merged_into`` set); missing ids are absent."""
+        found: dict[str, PersonRecord] = {}
+        with self._db.read() as connection:
+            for batch in chunks(dict.fromkeys(person_ids)):
+                for row in connection.execute(select(people).where(people.c.id.in_(batch))):
+                    found[row.id] = _record(row)
+        return found
+
+    def by_email(self, email: str) -> list[PersonRecord]:
+        """Unmerged people whose primary email is ``email`` (normalised); more than one means an
+        ambiguous match for the engine to report."""
+        found = self.by_emails([email])
+        return next(iter(found.values()), [])
+
+    def by_emails(self, emails: Iterable[str]) -> dict[str, list[PersonRecord]]:
+        """Unmerged people per normalised email, for a whole page at once.
+
+        Strings that are not addresses match nobody (stored emails are all valid).
+        """
+        wanted = dict.fromkeys(filter(None, map(_normalised_or_none, emails)))
+        found: dict[str, list[PersonRecord]] = {}
+        with self._db.read() as connection:
+            for batch in chunks(wanted):
+                query = (
+                    select(people)
+                    .where(people.c.email.in_(batch), people.c.merged_into.is_(None))
+                    .order_by(people.c.created_at, people.c.id)
+                )
+                for row in connection.execute(query):
+                    found.setdefault(row.email, []).append(_record(row))
+        return found
+
+    def by_link(self, ref: SourceRef) -> PersonRecord | None:
+        """The person a CRM record is actively linked to."""
+        return self.by_links([ref]).get(ref)
+
+    def by_links(self, refs: Iterable[SourceRef]) -> dict[SourceRef, PersonRecord]:
+        """The people CRM records are actively linked to, for a whole page at once."""
+        wanted = {(ref.system.value, ref.object_type, ref.record_id): ref for ref in refs}
+        found: dict[SourceRef, PersonRecord] = {}
+        key = tuple_(links.c.system, links.c.object_type, links.c.record_id)
+        with self._db.read() as connection:
+            for batch in chunks(wanted):
+                query = (
+                    select(people, links.c.system, links.c.object_type, links.c.record_id)
+                    .join(links, and_(links.c.person_id == people.c.id, links.c.active))
+                    .where(key.in_(batch))
+                )
+                for row in connection.execute(query):
+                    found[wanted[(row.system, row.object_type, row.record_id)]] = _record(row)
+        return found
+
+    def merge(self, loser_id: str, winner_id: str) -> int:
+        """Record that two people are one human: the loser's active links move to the winner
+        (history kept, reason ``merge``) and the loser is marked merged. Returns links moved."""
+        if loser_id == winner_id:
+            raise StateError("cannot merge a person into itself")
+        with self._db.transaction(), self._db.write() as connection:
+            found = self.get_many([loser_id, winner_id])
+            if len(found) != 2:
+                raise StateError("merge needs two stored people")
+            if found[winner_id].merged_into is not None:
+                raise StateError("cannot merge into a person that was itself merged away")
+            now = self._db.now()
+            moved = move_all_links(connection, loser_id, winner_id, LinkReason.MERGE, now)
+            connection.execute(
+                people.update()
+                .where(people.c.id == loser_id)
+                .values(merged_into=winner_id, updated_at=now)
+            )
+            # People merged into the loser earlier now point straight at the winner.
+            connection.execute(
+                people.update()
+                .where(people.c.merged_into == loser_id)
+                .values(merged_into=winner_id, updated_at=now)
+            )
+        return moved
+
+    def count(self) -> int:
+        """How many people are stored, merged ones included."""
+        with self._db.read() as connection:
+            return int(connection.execute(select(func.count()).select_from(people)).scalar_one())

@@ -1,0 +1,169 @@
+"""The state store's tables, as SQLAlchemy Core ``Table`` objects.
+
+This module describes the schema the code expects; the alembic migrations in
+``connector/state/migrations`` are the only thing that creates or changes it, and a test keeps
+the two in agreement.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    text,
+)
+
+from connector.state._types import UtcDateTime
+
+__all__ = [
+    "VERSION_TABLE",
+    "cursors",
+    "dead_letters",
+    "field_provenance",
+    "links",
+    "metadata",
+    "people",
+    "run_locks",
+    "runs",
+    "stage_transitions",
+]
+
+VERSION_TABLE = "crmsync_schema_version"
+"""Alembic's version table; named for crmsync so a shared PostgreSQL database stays tidy."""
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+people = Table(
+    "people",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("email", String(320), nullable=True, index=True),
+    Column("data", JSON, nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("score", Float, nullable=True),
+    Column("rules_version", String(64), nullable=False),
+    Column("merged_into", String(64), ForeignKey("people.id"), nullable=True, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+links = Table(
+    "links",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("system", String(20), nullable=False),
+    Column("object_type", String(80), nullable=False),
+    Column("record_id", String(64), nullable=False),
+    Column("person_id", String(64), ForeignKey("people.id"), nullable=False, index=True),
+    Column("active", Boolean, nullable=False),
+    Column("valid_from", UtcDateTime, nullable=False),
+    Column("valid_to", UtcDateTime, nullable=True),
+    Column("reason", String(20), nullable=False),
+    Index("ix_links_record", "system", "object_type", "record_id"),
+    # At most one active link per CRM record; closed links are history.
+    Index(
+        "uq_links_active_record",
+        "system",
+        "object_type",
+        "record_id",
+        unique=True,
+        sqlite_where=text("active"),
+        postgresql_where=text("active"),
+    ),
+)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("stream", String(120), primary_key=True),
+    Column("watermark", UtcDateTime, nullable=False),
+    Column("tie_break", String(64), nullable=True),
+    Column("run_started_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+field_provenance = Table(
+    "field_provenance",
+    metadata,
+    Column("person_id", String(64), ForeignKey("people.id"), primary_key=True),
+    Column("field", String(120), primary_key=True),
+    Column("system", String(20), primary_key=True),
+    Column("seen_value", JSON, nullable=True),
+    Column("seen_modified_at", UtcDateTime, nullable=True),
+    Column("written_value", JSON, nullable=True),
+    Column("written_at", UtcDateTime, nullable=True),
+    Column("written_run_id", String(64), nullable=True),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("job", String(120), nullable=False, index=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("outcome", String(40), nullable=True),
+    Column("counts", JSON, nullable=False),
+    Column("api_calls", JSON, nullable=False),
+    Column("report", JSON, nullable=False),
+)
+
+stage_transitions = Table(
+    "stage_transitions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("person_id", String(64), ForeignKey("people.id"), nullable=False, index=True),
+    Column("from_stage", String(20), nullable=True),
+    Column("to_stage", String(20), nullable=False),
+    Column("rules_version", String(64), nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("run_id", String(64), ForeignKey("runs.id"), nullable=True, index=True),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("system", String(20), nullable=False),
+    Column("object_type", String(80), nullable=False),
+    Column("record_id", String(64), nullable=False),
+    # sha256 of the sorted field names: the uniqueness key for "this record, these fields".
+    Column("field_key", String(64), nullable=False),
+    Column("fields", JSON, nullable=False),
+    Column("person_id", String(64), ForeignKey("people.id"), nullable=True, index=True),
+    Column("payload", JSON, nullable=False),
+    Column("error_class", String(120), nullable=False),
+    Column("code", String(120), nullable=False),
+    Column("message", String(2000), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_retry_at", UtcDateTime, nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("system", "object_type", "record_id", "field_key"),
+)
+
+run_locks = Table(
+    "run_locks",
+    metadata,
+    Column("pair", String(120), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("acquired_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
