@@ -16,6 +16,8 @@ owner-only, 0o600 and 0o700):
 """
 
 from connector.state._types import Clock, JsonValue, system_clock
+from connector.state.activities import ActivityStore, StoredActivity
+from connector.state.buffer import DirtyStore, NewObservation, ObservationStore, Observed
 from connector.state.cursors import CursorStore
 from connector.state.dead_letters import DeadLetterStore
 from connector.state.links import LinkStore
@@ -45,12 +47,14 @@ from connector.state.store import StateStore
 
 __all__ = [
     "DEFAULT_TTL",
+    "ActivityStore",
     "Backoff",
     "Clock",
     "Cursor",
     "CursorStore",
     "DeadLetter",
     "DeadLetterStore",
+    "DirtyStore",
     "ForgetResult",
     "JsonValue",
     "Lease",
@@ -58,6 +62,9 @@ __all__ = [
     "LinkReason",
     "LinkStore",
     "NewDeadLetter",
+    "NewObservation",
+    "ObservationStore",
+    "Observed",
     "PeopleStore",
     "PersonRecord",
     "Provenance",
@@ -69,6 +76,7 @@ __all__ = [
     "RunStore",
     "StageChange",
     "StateStore",
+    "StoredActivity",
     "TransitionRecord",
     "TransitionStore",
     "default_holder",

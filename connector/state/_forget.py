@@ -6,7 +6,16 @@ from sqlalchemy import delete, or_, select, tuple_
 from sqlalchemy.engine import Connection
 
 from connector.state.models import ForgetResult
-from connector.state.schema import dead_letters, field_provenance, links, people, stage_transitions
+from connector.state.schema import (
+    activities,
+    dead_letters,
+    dirty_people,
+    field_provenance,
+    links,
+    observations,
+    people,
+    stage_transitions,
+)
 
 __all__ = ["forget_people", "people_for_email"]
 
@@ -54,6 +63,17 @@ def forget_people(connection: Connection, ids: set[str]) -> ForgetResult:
     provenance = connection.execute(
         delete(field_provenance).where(field_provenance.c.person_id.in_(ids))
     ).rowcount
+    record_keys = [tuple(record) for record in records]
+    activity_count = 0
+    if record_keys:
+        activity_key = tuple_(activities.c.system, activities.c.record_type, activities.c.record_id)
+        activity_count = connection.execute(
+            delete(activities).where(activity_key.in_(record_keys))
+        ).rowcount
+    observation_count = connection.execute(
+        delete(observations).where(observations.c.person_id.in_(ids))
+    ).rowcount
+    connection.execute(delete(dirty_people).where(dirty_people.c.person_id.in_(ids)))
     link_count = connection.execute(delete(links).where(links.c.person_id.in_(ids))).rowcount
     # Break merged_into references among the people being erased before deleting them.
     connection.execute(people.update().where(people.c.id.in_(ids)).values(merged_into=None))
@@ -64,4 +84,6 @@ def forget_people(connection: Connection, ids: set[str]) -> ForgetResult:
         provenance=provenance,
         transitions=transitions,
         dead_letters=letters,
+        observations=observation_count,
+        activities=activity_count,
     )

@@ -260,7 +260,17 @@ class ForgetResult:
     provenance: int = 0
     transitions: int = 0
     dead_letters: int = 0
+    observations: int = 0
+    activities: int = 0
 
     @property
     def total(self) -> int:
-        return self.people + self.links + self.provenance + self.transitions + self.dead_letters
+        return (
+            self.people
+            + self.links
+            + self.provenance
+            + self.transitions
+            + self.dead_letters
+            + self.observations
+            + self.activities
+        )

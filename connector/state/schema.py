@@ -26,11 +26,14 @@ from connector.state._types import UtcDateTime
 
 __all__ = [
     "VERSION_TABLE",
+    "activities",
     "cursors",
     "dead_letters",
+    "dirty_people",
     "field_provenance",
     "links",
     "metadata",
+    "observations",
     "people",
     "run_locks",
     "runs",
@@ -166,4 +169,51 @@ run_locks = Table(
     Column("holder", String(200), nullable=False),
     Column("acquired_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
+)
+
+# Revision 0002: the sync engine's buffer. One row per CRM person record: ``record_values`` is
+# what the last pull saw, ``merged_values`` what it held when crmsync last merged it (the
+# baseline that tells a user's edit from no change). A pulled record whose values differ from
+# what is stored marks its person dirty; dirty people are merged, evaluated and written, then
+# cleared, so a crash between pull and write loses nothing.
+observations = Table(
+    "observations",
+    metadata,
+    Column("system", String(20), primary_key=True),
+    Column("object_type", String(80), primary_key=True),
+    Column("record_id", String(64), primary_key=True),
+    Column("person_id", String(64), ForeignKey("people.id"), nullable=False, index=True),
+    Column("modified_at", UtcDateTime, nullable=False),
+    Column("record_values", JSON, nullable=False),
+    Column("merged_values", JSON, nullable=True),
+    Column("deleted", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+dirty_people = Table(
+    "dirty_people",
+    metadata,
+    Column("person_id", String(64), ForeignKey("people.id"), primary_key=True),
+    Column("reason", String(40), nullable=False),
+    Column("since", UtcDateTime, nullable=False, index=True),
+)
+
+# Activity and deals, attached to the CRM person record they were logged against (a converted
+# Lead's activity keeps counting for its person through the link history).
+activities = Table(
+    "activities",
+    metadata,
+    Column("system", String(20), primary_key=True),
+    Column("activity_id", String(64), primary_key=True),
+    Column("record_type", String(80), primary_key=True),
+    Column("record_id", String(64), primary_key=True),
+    Column("category", String(20), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("direction", String(20), nullable=False),
+    Column("outcome", String(40), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=True),
+    Column("detail", JSON, nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_activities_record", "system", "record_type", "record_id"),
 )

@@ -34,6 +34,8 @@ from connector.state._db import Db
 from connector.state._engine import create_state_engine, describe_url, normalise_url
 from connector.state._forget import forget_people, people_for_email
 from connector.state._types import Clock, system_clock
+from connector.state.activities import ActivityStore
+from connector.state.buffer import DirtyStore, ObservationStore
 from connector.state.cursors import CursorStore
 from connector.state.dead_letters import DeadLetterStore
 from connector.state.links import LinkStore
@@ -60,6 +62,9 @@ class StateStore:
         self.transitions = TransitionStore(self._db)
         self.dead_letters = DeadLetterStore(self._db, backoff)
         self.locks = RunLocks(self._db)
+        self.observations = ObservationStore(self._db)
+        self.dirty = DirtyStore(self._db)
+        self.activities = ActivityStore(self._db)
 
     @classmethod
     def open(

@@ -12,9 +12,11 @@ from connector.state import (
     ForgetResult,
     LinkReason,
     NewDeadLetter,
+    NewObservation,
     Provenance,
     StageChange,
     StateStore,
+    StoredActivity,
 )
 from connector.state.schema import metadata
 
@@ -70,6 +72,26 @@ def _seed(store: StateStore) -> None:
         ]
     )
     store.locks.acquire("sf-hs", "host:1:run-1")
+    store.observations.record(
+        [
+            NewObservation(contact("003ADA"), "p-ada", START, {"email": "ada@example.com"}),
+            NewObservation(hubspot("800"), "p-bob", START, {"email": "bob@example.com"}),
+        ]
+    )
+    store.dirty.mark(["p-ada", "p-bob"], "pulled")
+    store.activities.put_many(
+        StoredActivity(
+            system=ref.system,
+            activity_id=f"act-{ref.record_id}",
+            record=ref,
+            category="activity",
+            kind="call",
+            direction="outbound",
+            outcome="connected",
+            occurred_at=START,
+        )
+        for ref in (lead("00QADA"), hubspot("800"))
+    )
 
 
 def _dump(store: StateStore) -> dict[str, list[str]]:
@@ -87,8 +109,16 @@ def test_forget_leaves_no_row_about_the_person_in_any_table(store: StateStore) -
     _seed(store)
     result = store.forget("  ADA@example.com ")
 
-    assert result == ForgetResult(people=2, links=4, provenance=4, transitions=1, dead_letters=2)
-    assert result.total == 13
+    assert result == ForgetResult(
+        people=2,
+        links=4,
+        provenance=4,
+        transitions=1,
+        dead_letters=2,
+        observations=1,
+        activities=1,
+    )
+    assert result.total == 15
     for table, rows in _dump(store).items():
         for row in rows:
             assert not [trace for trace in TRACES if trace in row], (table, row)
@@ -103,6 +133,9 @@ def test_forget_keeps_everyone_else(store: StateStore) -> None:
     assert len(store.transitions.for_person("p-bob")) == 1
     assert [d.person_id for d in store.dead_letters.list()] == ["p-bob"]
     assert store.runs.get("run-1") is not None
+    assert list(store.observations.for_people(["p-bob"])) == ["p-bob"]
+    assert list(store.activities.for_people(["p-bob"])) == ["p-bob"]
+    assert store.dirty.take(10) == ["p-bob"]
 
 
 def test_forgetting_a_merged_away_address_erases_the_whole_human(store: StateStore) -> None:

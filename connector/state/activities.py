@@ -1,0 +1,169 @@
+"""Stored activity and deals, attached to CRM person records and read back per person.
+
+Activity is kept so that engagement can decay over time and be re-scored without fetching it
+again; reading it per person goes through the link history, so a converted Lead's calls keep
+counting for the person who is now a Contact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, select, tuple_
+from sqlalchemy.engine import Row
+
+from connector.errors import System
+from connector.funnel import SourceRef
+from connector.state._db import Db, chunks, upsert
+from connector.state._types import JsonValue
+from connector.state.models import frozen_mapping
+from connector.state.schema import activities, links
+
+__all__ = ["ActivityStore", "StoredActivity"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredActivity:
+    """One activity (``category="activity"``) or deal (``"deal"``) on one person record.
+
+    ``kind``/``direction``/``outcome`` use the canonical vocabulary of
+    :mod:`connector.funnel.activity`; deals put ``open``/``won``/``lost`` in ``outcome``.
+    """
+
+    system: System
+    activity_id: str
+    record: SourceRef
+    category: str
+    kind: str
+    direction: str
+    outcome: str
+    occurred_at: datetime | None
+    detail: Mapping[str, JsonValue] = field(default_factory=frozen_mapping)
+    deleted: bool = False
+
+
+def _activity(row: Row[Any]) -> StoredActivity:
+    system = System(row.system)
+    return StoredActivity(
+        system=system,
+        activity_id=row.activity_id,
+        record=SourceRef(system=system, object_type=row.record_type, record_id=row.record_id),
+        category=row.category,
+        kind=row.kind,
+        direction=row.direction,
+        outcome=row.outcome,
+        occurred_at=row.occurred_at,
+        detail=frozen_mapping(row.detail),
+        deleted=row.deleted,
+    )
+
+
+_COLUMNS = ("category", "kind", "direction", "outcome", "occurred_at", "detail", "deleted")
+
+
+class ActivityStore:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def put_many(self, items: Iterable[StoredActivity]) -> set[SourceRef]:
+        """Insert or replace activities; return the person records whose activity changed."""
+        now = self._db.now()
+        rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+        for item in items:
+            key = (
+                item.system.value,
+                item.activity_id,
+                item.record.object_type,
+                item.record.record_id,
+            )
+            rows[key] = {
+                "system": item.system.value,
+                "activity_id": item.activity_id,
+                "record_type": item.record.object_type,
+                "record_id": item.record.record_id,
+                "category": item.category,
+                "kind": item.kind,
+                "direction": item.direction,
+                "outcome": item.outcome,
+                "occurred_at": item.occurred_at,
+                "detail": dict(item.detail),
+                "deleted": item.deleted,
+                "updated_at": now,
+            }
+        if not rows:
+            return set()
+        changed: set[SourceRef] = set()
+        key_columns = tuple_(
+            activities.c.system,
+            activities.c.activity_id,
+            activities.c.record_type,
+            activities.c.record_id,
+        )
+        with self._db.write() as connection:
+            existing: dict[tuple[str, str, str, str], tuple[Any, ...]] = {}
+            for batch in chunks(rows):
+                query = select(activities).where(key_columns.in_(batch))
+                for row in connection.execute(query):
+                    existing[(row.system, row.activity_id, row.record_type, row.record_id)] = tuple(
+                        getattr(row, name) for name in _COLUMNS
+                    )
+            fresh = [
+                values
+                for key, values in rows.items()
+                if existing.get(key) != tuple(values[name] for name in _COLUMNS)
+            ]
+            for values in fresh:
+                changed.add(
+                    SourceRef(
+                        system=System(values["system"]),
+                        object_type=values["record_type"],
+                        record_id=values["record_id"],
+                    )
+                )
+            if fresh:
+                statement = upsert(connection, activities)
+                statement = statement.on_conflict_do_update(
+                    index_elements=[
+                        activities.c.system,
+                        activities.c.activity_id,
+                        activities.c.record_type,
+                        activities.c.record_id,
+                    ],
+                    set_={name: statement.excluded[name] for name in (*_COLUMNS, "updated_at")},
+                )
+                connection.execute(statement, fresh)
+        return changed
+
+    def for_people(self, person_ids: Iterable[str]) -> dict[str, list[StoredActivity]]:
+        """Each person's activity (not deleted) across every record they ever had."""
+        found: dict[str, dict[tuple[str, str], StoredActivity]] = {}
+        joined = activities.join(
+            links,
+            and_(
+                links.c.system == activities.c.system,
+                links.c.object_type == activities.c.record_type,
+                links.c.record_id == activities.c.record_id,
+            ),
+        )
+        with self._db.read() as connection:
+            for batch in chunks(dict.fromkeys(person_ids)):
+                query = (
+                    select(links.c.person_id, activities)
+                    .select_from(joined)
+                    .where(links.c.person_id.in_(batch), activities.c.deleted.is_(False))
+                )
+                for row in connection.execute(query):
+                    item = _activity(row)
+                    per_person = found.setdefault(row.person_id, {})
+                    # An activity on two records of one person (Lead and Contact) counts once.
+                    per_person.setdefault((item.system.value, item.activity_id), item)
+        return {
+            person: sorted(
+                items.values(),
+                key=lambda a: (a.occurred_at is None, a.occurred_at or datetime.min, a.activity_id),
+            )
+            for person, items in found.items()
+        }
