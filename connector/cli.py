@@ -167,7 +167,7 @@ def _register_groups() -> None:
 
 
 # (module, function taking the root Typer app) — each package registers its own commands.
-_COMMAND_GROUPS: tuple[tuple[str, str], ...] = ()
+_COMMAND_GROUPS: tuple[tuple[str, str], ...] = (("connector.sandbox.commands", "register"),)
 
 
 def main(argv: list[str] | None = None) -> int:
