@@ -167,7 +167,10 @@ def _register_groups() -> None:
 
 
 # (module, function taking the root Typer app) — each package registers its own commands.
-_COMMAND_GROUPS: tuple[tuple[str, str], ...] = (("connector.sandbox.commands", "register"),)
+_COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
+    ("connector.sandbox.commands", "register"),
+    ("connector.rules.commands", "register"),
+)
 
 
 def main(argv: list[str] | None = None) -> int:
