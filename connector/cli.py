@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from pydantic import SecretStr
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from connector import __version__
@@ -178,19 +178,22 @@ def main(argv: list[str] | None = None) -> int:
     _register_groups()
     command = typer.main.get_command(app)
     try:
-        result = command.main(args=argv, prog_name="crmsync", standalone_mode=False)
+        # Standalone mode: typer/click report usage errors themselves (exit 2) whichever click
+        # they bundle; our own errors pass through to be mapped to the documented codes.
+        command.main(args=argv, prog_name="crmsync", standalone_mode=True)
     except CrmsyncError as error:
-        stderr.print(f"[bold red]error:[/] {error}", markup=True)
+        # Escaped: error texts may hold brackets (``[400 INVALID_FIELD]``) rich would eat.
+        stderr.print(f"[bold red]error:[/] {escape(str(error))}")
         return int(error.exit_code)
-    except click.exceptions.Exit as done:
-        return int(done.exit_code)
-    except click.exceptions.Abort:
-        stderr.print("aborted")
+    except SystemExit as done:
+        code = done.code
+        if code is None:
+            return int(ExitCode.OK)
+        return code if isinstance(code, int) else int(ExitCode.FAILED)
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
         return int(ExitCode.FAILED)
-    except click.ClickException as usage:
-        usage.show()
-        return int(ExitCode.INVALID_DEFINITION) if usage.exit_code == 2 else int(ExitCode.FAILED)
-    return int(result) if isinstance(result, int) else int(ExitCode.OK)
+    return int(ExitCode.OK)
 
 
 def entrypoint() -> None:

@@ -167,3 +167,9 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"crmsync {__version__}"
+
+
+def test_usage_errors_exit_2_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "show", "--no-such-option"]) == 2
+    assert "No such option" in capsys.readouterr().err
+    assert main(["no-such-command"]) == 2
