@@ -192,6 +192,13 @@ def _contacts() -> list[PropertyDef]:
             options=_SOURCES,
         ),
         calculated(
+            "notes_last_updated",
+            "Last Activity Date",
+            "datetime",
+            "date",
+            "contactinformation",
+        ),
+        calculated(
             "hs_analytics_num_page_views",
             "Number of Pageviews",
             "number",

@@ -220,7 +220,7 @@ def populate(store: HubSpotStore, world: World, *, seed: int) -> None:
                 continue
             kind, values = drawn
             made = store.insert_seeded(kind, values, activity.occurred_at, activity.occurred_at)
-            store.associate("contacts", contact.id, kind, made.id)
+            store.associate("contacts", contact.id, kind, made.id, logged=False)
         deals = []
         if person.has_open_deal:
             deals.append(_deal(rng, person, world.as_of, won=False))

@@ -41,6 +41,9 @@ _MODIFIED = {"contacts": ("lastmodifieddate", "hs_lastmodifieddate")}
 _DEFAULT_MODIFIED = ("hs_lastmodifieddate",)
 
 
+_ENGAGEMENTS = frozenset({"emails", "calls", "meetings", "notes", "tasks"})
+
+
 class WriteRejected(Exception):
     """A write refused property by property; nothing was changed."""
 
@@ -353,8 +356,14 @@ class HubSpotStore:
 
     # --- associations ----------------------------------------------------------------------
 
-    def associate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> int:
-        """Link two records both ways with HubSpot's default type ids; answers from->to id."""
+    def associate(
+        self, from_type: str, from_id: str, to_type: str, to_id: str, *, logged: bool = True
+    ) -> int:
+        """Link two records both ways with HubSpot's default type ids; answers from->to id.
+
+        ``logged``: an engagement associated through the API is activity logged now, which
+        stamps the contact; seeding history passes False.
+        """
         with self.lock:
             a, b = self.table(from_type).name, self.table(to_type).name
             forward = ASSOCIATION_TYPES.get((a, b))
@@ -374,8 +383,22 @@ class HubSpotStore:
             )
             self._count_links(a, from_id, b)
             self._count_links(b, to_id, a)
+            for kind, record_id, other in ((a, from_id, b), (b, to_id, a)):
+                if logged and kind == "contacts" and other in _ENGAGEMENTS:
+                    self._logged_activity(record_id)
             self.version += 1
             return forward
+
+    def _logged_activity(self, contact_id: str) -> None:
+        # HubSpot stamps "Last Activity Date" on a contact when an engagement is logged
+        # against it, which also moves its lastmodifieddate (so incremental readers see it).
+        table = self.tables["contacts"]
+        record = table.live.get(contact_id)
+        if record is not None:
+            stamp = self.stamp()
+            self._assign(
+                table, record, {"notes_last_updated": iso(stamp)}, stamp, enforce_lifecycle=True
+            )
 
     def _count_links(self, object_type: str, object_id: str, other: str) -> None:
         # HubSpot keeps these calculated counters on contacts and deals.

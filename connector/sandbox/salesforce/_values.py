@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 __all__ = [
@@ -73,11 +73,13 @@ def json_value(value: Any) -> Any:
 
 
 class ModstampClock:
-    """Wall-clock UTC for writes, truncated to milliseconds and strictly increasing.
+    """Wall-clock UTC for writes, truncated to milliseconds and never decreasing.
 
-    Two writes never share a ``SystemModstamp``: when the clock has not moved on (or went
-    backwards), the next stamp is the previous one plus a millisecond. Incremental readers can
-    therefore rely on ``>=`` windows without ties across separate writes.
+    As in Salesforce, many records may share one ``SystemModstamp`` (a 200-record collection
+    call is one transaction), so incremental readers need an ``(SystemModstamp, Id)`` keyset.
+    Stamps never run ahead of the real clock: a bulk write of thousands of records must not
+    push later edits past a reader's ``run_start`` cap (an earlier version added a millisecond
+    per write and drifted seconds into the future).
     """
 
     def __init__(self) -> None:
@@ -88,7 +90,7 @@ class ModstampClock:
         with self._lock:
             current = datetime.now(UTC)
             current = current.replace(microsecond=current.microsecond // 1000 * 1000)
-            if current <= self._last:
-                current = self._last + timedelta(milliseconds=1)
+            if current < self._last:
+                current = self._last  # the wall clock stepped back: hold, never decrease
             self._last = current
             return current

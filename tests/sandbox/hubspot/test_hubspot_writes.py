@@ -375,3 +375,20 @@ def test_contacts_filter_on_lastmodifieddate_not_hs_lastmodifieddate(http: httpx
 
     assert total("lastmodifieddate") > 0
     assert total("hs_lastmodifieddate") == 0  # the reported silent failure
+
+
+def test_logging_an_engagement_stamps_the_contact() -> None:
+    """HubSpot sets "Last Activity Date" when activity is logged, moving lastmodifieddate."""
+    from connector.sandbox.hubspot import build
+    from connector.sandbox.seed import generate
+
+    emulator = build(generate(seed=3, people=5), seed=3)
+    store = emulator.store
+    contact = store.records("contacts")[0]
+    before = contact.props.get("lastmodifieddate")
+    email = store.create("emails", {"hs_timestamp": "1767225600000"}, trusted=True)
+    store.associate("emails", email.id, "contacts", contact.id)
+    after = store.get("contacts", contact.id)
+    assert after is not None
+    assert after.props.get("notes_last_updated")
+    assert after.props.get("lastmodifieddate") != before
