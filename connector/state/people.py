@@ -165,6 +165,17 @@ class PeopleStore:
             )
         return moved
 
+    def ids(self, *, after: str = "", limit: int = 1000) -> list[str]:
+        """Ids of people not merged away, after ``after`` in id order (stable paging)."""
+        query = (
+            select(people.c.id)
+            .where(people.c.id > after, people.c.merged_into.is_(None))
+            .order_by(people.c.id)
+            .limit(limit)
+        )
+        with self._db.read() as connection:
+            return list(connection.execute(query).scalars())
+
     def count(self) -> int:
         """How many people are stored, merged ones included."""
         with self._db.read() as connection:

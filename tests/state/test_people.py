@@ -113,3 +113,10 @@ def test_invalid_merges_are_refused(
 def test_a_string_that_is_not_an_address_matches_nobody(store: StateStore) -> None:
     store.people.upsert(person("p1", "ada@example.com"))
     assert store.people.by_email("ada at example") == []
+
+
+def test_ids_page_in_order_and_skip_merged(store: StateStore) -> None:
+    store.people.upsert_many(person(pid, f"{pid}@example.com") for pid in ("a", "b", "c", "d"))
+    store.people.merge("b", "a")
+    assert store.people.ids(limit=2) == ["a", "c"]
+    assert store.people.ids(after="c", limit=2) == ["d"]
