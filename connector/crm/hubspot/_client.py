@@ -1,0 +1,151 @@
+"""The boundary to hubspot-api-client: builds the SDK client (its urllib3 retry off, ``host``
+pointing at the configured base URL, the CA bundle), applies budgets and the retry policy,
+refreshes an OAuth token once on 401, and translates every vendor or network exception.
+
+Each SDK package has its own ``ApiException`` class; the ones for the packages used here are
+caught together. A 207 is not an exception: batch callers read its ``errors`` themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import urllib3
+from hubspot import HubSpot
+from hubspot.crm.associations.v4 import ApiException as AssociationsApiException
+from hubspot.crm.objects import ApiException as ObjectsApiException
+from hubspot.crm.properties import ApiException as PropertiesApiException
+
+from connector.crm.auth import HubSpotTokenSource
+from connector.crm.budget import HubSpotBudget
+from connector.crm.dispositions import (
+    Disposition,
+    classify_hubspot,
+    hubspot_retry_after,
+    parse_hubspot_error,
+    to_error,
+)
+from connector.crm.retry import Retrier
+from connector.errors import ApiError, AuthError, System
+from connector.settings import HubSpotSettings
+
+__all__ = ["VENDOR_ERRORS", "HubSpotClient"]
+
+T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
+
+VENDOR_ERRORS: tuple[type[Exception], ...] = (
+    ObjectsApiException,
+    AssociationsApiException,
+    PropertiesApiException,
+)
+
+
+class HubSpotClient:
+    """One SDK client per access token; calls go through :meth:`call`."""
+
+    def __init__(
+        self,
+        settings: HubSpotSettings,
+        tokens: HubSpotTokenSource,
+        budget: HubSpotBudget,
+        retrier: Retrier,
+    ) -> None:
+        self.settings = settings
+        self.retrier = retrier
+        self.timeout = settings.timeout_seconds
+        self._base_url = str(settings.base_url).rstrip("/")
+        self._tokens = tokens
+        self._budget = budget
+        self._lock = threading.Lock()
+        self._sdk: HubSpot | None = None
+        self._sdk_token = ""
+
+    def _client(self) -> tuple[Any, str]:
+        token = self.retrier.call(self._tokens.token)
+        with self._lock:
+            if self._sdk is None or token != self._sdk_token:
+                options: dict[str, Any] = {}
+                if self.settings.ca_bundle is not None:
+                    options["ssl_ca_cert"] = str(self.settings.ca_bundle)
+                # retry=Retry(0): urllib3 must not retry on its own (our policy rules, and it
+                # would retry a DAILY 429); a network failure surfaces at once.
+                self._sdk = HubSpot(
+                    access_token=token,
+                    host=self._base_url,
+                    base_url=self._base_url,
+                    retry=urllib3.Retry(total=0, redirect=0, raise_on_status=False),
+                    **options,
+                )
+                self._sdk_token = token
+            return self._sdk, token
+
+    @staticmethod
+    def serialise(model: Any) -> Any:
+        """An SDK model as plain data with the API's own (camelCase) keys."""
+        if model is None:
+            return None
+        return model.to_dict(serialize=True) if hasattr(model, "to_dict") else model
+
+    def call(self, fn: Callable[[Any], T], *, search: bool = False, object_type: str = "") -> T:
+        """``fn(sdk)`` under the budgets and retry policy; one token refresh on 401."""
+        refreshed = False
+        while True:
+            _, token = self._client()
+            try:
+                return self.retrier.call(lambda: self._once(fn, search, object_type))
+            except AuthError as exc:
+                if refreshed or exc.status != 401:
+                    raise
+                refreshed = True
+                self._tokens.after_unauthorized(token)
+                logger.info("HubSpot access token refreshed after a 401")
+
+    def _once(self, fn: Callable[[Any], T], search: bool, object_type: str) -> T:
+        sdk, _ = self._client()
+        self._budget.before_call(search=search)
+        try:
+            return fn(sdk)
+        except VENDOR_ERRORS as exc:
+            status = getattr(exc, "status", None)
+            headers = getattr(exc, "headers", None)
+            raise translate(
+                status if isinstance(status, int) else None,
+                getattr(exc, "body", None),
+                dict(headers) if headers else {},
+                search=search,
+                object_type=object_type,
+            ) from exc
+        except urllib3.exceptions.HTTPError as exc:
+            raise to_error(
+                Disposition.RETRY,
+                System.HUBSPOT,
+                f"network error ({type(exc).__name__})",
+                code="NETWORK",
+                object_type=object_type,
+            ) from exc
+
+
+def translate(
+    status: int | None,
+    body: object,
+    headers: Mapping[str, str],
+    *,
+    search: bool = False,
+    object_type: str = "",
+) -> ApiError:
+    facts = parse_hubspot_error(body)
+    disposition = classify_hubspot(status, facts.code, facts.policy_name)
+    return to_error(
+        disposition,
+        System.HUBSPOT,
+        facts.message or "request failed",
+        status=status,
+        code=facts.policy_name or facts.code,
+        object_type=object_type,
+        retry_after=hubspot_retry_after(headers, facts.policy_name, search=search),
+    )

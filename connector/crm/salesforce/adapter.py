@@ -1,0 +1,158 @@
+"""The Salesforce adapter: :class:`~connector.crm.types.CrmSource` and ``CrmSink`` over
+simple-salesforce, with the connector's own OAuth, retry policy and API budget."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
+from itertools import groupby
+
+import httpx
+
+from connector.crm.auth import SalesforceAuthenticator
+from connector.crm.budget import SalesforceBudget, bounded_map
+from connector.crm.retry import DEFAULT_POLICY, Retrier, RetryPolicy
+from connector.crm.salesforce._client import SalesforceClient
+from connector.crm.salesforce._read import pull_activity, pull_people
+from connector.crm.salesforce._records import object_schema
+from connector.crm.salesforce._write import MAX_COLLECTION, Writer
+from connector.crm.types import (
+    ActivityRecord,
+    Cursor,
+    ObjectSchema,
+    Page,
+    UpsertRequest,
+    WriteRequest,
+    WriteResult,
+)
+from connector.errors import FatalApiError, System
+from connector.funnel import require_utc
+from connector.settings import SalesforceSettings
+
+__all__ = ["SalesforceAdapter"]
+
+
+class SalesforceAdapter:
+    """Reads and writes one Salesforce org for one run.
+
+    Build one per run: describe results are cached for its lifetime, and its budget measures
+    this run's share of the daily API allowance. ``sleep`` and ``rng`` are injectable so tests
+    never wait.
+    """
+
+    system = System.SALESFORCE
+
+    def __init__(
+        self,
+        settings: SalesforceSettings,
+        *,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        http: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        write_concurrency: int = 4,
+    ) -> None:
+        self.settings = settings
+        rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self.retrier = Retrier(policy, sleep=sleep, rng=rng)
+        self.budget = SalesforceBudget(settings)
+        self.authenticator = SalesforceAuthenticator(settings, http=http)
+        self._client = SalesforceClient(settings, self.authenticator, self.budget, self.retrier)
+        self._writer = Writer(self._client, policy, self.describe, sleep=sleep, rng=rng)
+        self._sleep = sleep
+        self._concurrency = max(1, write_concurrency)
+        self._schemas: dict[str, ObjectSchema] = {}
+        self._schema_lock = threading.Lock()
+
+    def secrets(self) -> tuple[str, ...]:
+        """Credential and token values to hand to the log redaction filter."""
+        return self.authenticator.secrets()
+
+    @property
+    def record_resends(self) -> int:
+        """Write calls that only re-sent records refused with a transient per-record error
+        (lock contention); each is also a call the CRM counts."""
+        return self._writer.resends
+
+    def people_objects(self) -> tuple[str, ...]:
+        return ("Lead", "Contact")
+
+    def pull_people(
+        self,
+        object_type: str,
+        *,
+        since: Cursor | None,
+        run_start: datetime,
+        fields: Sequence[str],
+    ) -> Iterator[Page]:
+        return pull_people(
+            self._client,
+            object_type,
+            fields,
+            since,
+            require_utc(run_start),
+            lookback=timedelta(seconds=self.settings.lookback_seconds),
+            bulk_threshold=self.settings.bulk_threshold,
+            schema=lambda: self.describe(object_type),
+            sleep=self._sleep,
+        )
+
+    def pull_activity(
+        self,
+        person_ids: Sequence[str],
+        *,
+        since: datetime | None,
+        run_start: datetime,
+    ) -> Iterator[ActivityRecord]:
+        start = None
+        if since is not None:
+            start = require_utc(since) - timedelta(seconds=self.settings.lookback_seconds)
+        return pull_activity(self._client, person_ids, start, require_utc(run_start))
+
+    def describe(self, object_type: str) -> ObjectSchema:
+        with self._schema_lock:
+            cached = self._schemas.get(object_type)
+        if cached is not None:
+            return cached
+        answer = self._client.call(
+            lambda sf: sf.restful(f"sobjects/{object_type}/describe"), object_type=object_type
+        )
+        if not isinstance(answer, dict):
+            raise FatalApiError(
+                System.SALESFORCE, "describe answered nothing", object_type=object_type
+            )
+        schema = object_schema(object_type, answer)
+        with self._schema_lock:
+            self._schemas[object_type] = schema
+        return schema
+
+    def write(self, requests: Sequence[WriteRequest]) -> list[WriteResult]:
+        chunks = [
+            list(requests[i : i + MAX_COLLECTION]) for i in range(0, len(requests), MAX_COLLECTION)
+        ]
+        done = bounded_map(self._writer.update, chunks, self._concurrency)
+        return [result for chunk in done for result in chunk]
+
+    def upsert(self, requests: Sequence[UpsertRequest]) -> list[WriteResult]:
+        # Upsert collections take one object type per call; results go back in request order.
+        order = sorted(range(len(requests)), key=lambda i: requests[i].object_type)
+        calls: list[tuple[str, list[int]]] = []
+        for object_type, group in groupby(order, key=lambda i: requests[i].object_type):
+            indices = list(group)
+            for start in range(0, len(indices), MAX_COLLECTION):
+                calls.append((object_type, indices[start : start + MAX_COLLECTION]))
+
+        def run(call: tuple[str, list[int]]) -> list[WriteResult]:
+            object_type, indices = call
+            return self._writer.upsert(object_type, [requests[i] for i in indices])
+
+        results: list[WriteResult | None] = [None] * len(requests)
+        for (_, indices), chunk in zip(
+            calls, bounded_map(run, calls, self._concurrency), strict=True
+        ):
+            for index, result in zip(indices, chunk, strict=True):
+                results[index] = result
+        return [result for result in results if result is not None]

@@ -1,0 +1,169 @@
+"""The HubSpot adapter against the HubSpot emulator (hubspot-api-client, real sockets)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from connector.crm import CrmSink, CrmSource, UpsertRequest, WriteRequest
+from connector.crm.hubspot import HubSpotAdapter
+from connector.crm.types import RawRecord
+from connector.errors import QuotaExhaustedError
+from connector.sandbox.faults import FaultPlan
+from connector.sandbox.runner import Sandbox
+
+from .conftest import VirtualTime, reset, set_faults, settings_for, stats
+
+SEARCH = "POST /crm/v3/objects/{objectType}/search"
+BATCH = "POST /crm/v3/objects/{objectType}/batch/{action}"
+
+
+@pytest.fixture
+def hs(sandbox: Sandbox, tmp_path: Path) -> Iterator[HubSpotAdapter]:
+    reset(sandbox.hubspot.url)
+    time = VirtualTime()
+    settings = settings_for(sandbox, tmp_path).hubspot
+    yield HubSpotAdapter(settings, sleep=time.sleep, clock=time.clock)
+    reset(sandbox.hubspot.url)
+
+
+def pull_all(adapter: HubSpotAdapter, fields: list[str]) -> list[RawRecord]:
+    run_start = datetime.now(UTC)
+    pages = list(adapter.pull_people("contacts", since=None, run_start=run_start, fields=fields))
+    assert pages[-1].done
+    return [record for page in pages for record in page.records]
+
+
+def test_the_adapter_satisfies_both_protocols(hs: HubSpotAdapter) -> None:
+    assert isinstance(hs, CrmSource)
+    assert isinstance(hs, CrmSink)
+
+
+def test_pull_is_complete_and_follows_merges(hs: HubSpotAdapter, sandbox: Sandbox) -> None:
+    store = sandbox.hubspot.store
+    ids = [record.id for record in store.records("contacts")]
+    store.merge("contacts", ids[0], ids[1])
+    contacts = pull_all(hs, ["lifecyclestage", "firstname"])
+    assert sorted(r.id for r in contacts) == sorted(ids[:1] + ids[2:])
+    survivor = next(r for r in contacts if r.id == ids[0])
+    assert ids[1] in survivor.merged_ids
+    assert set(survivor.fields) == {"email", "lifecyclestage", "firstname"}
+
+
+def test_activity_comes_from_associations_and_batch_reads(
+    hs: HubSpotAdapter, sandbox: Sandbox
+) -> None:
+    contacts = pull_all(hs, [])
+    activity = list(
+        hs.pull_activity([c.id for c in contacts], since=None, run_start=datetime.now(UTC))
+    )
+    kinds = {a.object_type for a in activity}
+    assert {"emails", "calls", "meetings", "deals", "contact_conversions"} <= kinds
+    known = {c.id for c in contacts}
+    assert all(set(a.person_ids) <= known for a in activity)
+    calls = stats(sandbox.hubspot.url)
+    assoc = "POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read"
+    chunks = -(-len(contacts) // 100)
+    assert calls[assoc] >= 6 * chunks  # one per engagement/deal type per 100 contacts
+
+
+def test_schema_from_the_properties_api(hs: HubSpotAdapter, sandbox: Sandbox) -> None:
+    schema = hs.describe("contacts")
+    assert hs.describe("contacts") is schema
+    assert "lead" in schema.fields["lifecyclestage"].picklist_values
+    assert not schema.fields["lastmodifieddate"].updateable
+    assert schema.fields["crmsync_person_id"].unique
+    assert stats(sandbox.hubspot.url)["GET /crm/v3/properties/{objectType}"] == 1
+
+
+def test_a_207_is_mapped_per_record(hs: HubSpotAdapter) -> None:
+    contacts = pull_all(hs, [])
+    results = hs.write(
+        [
+            WriteRequest(
+                object_type="contacts",
+                record_id=contacts[0].id,
+                fields={"crmsync_lead_score": 42.0},
+            ),
+            WriteRequest(
+                object_type="contacts", record_id="999999999", fields={"crmsync_lead_score": 1}
+            ),
+            WriteRequest(
+                object_type="contacts",
+                record_id=contacts[1].id,
+                fields={"lifecyclestage": "not-a-stage"},
+            ),
+        ]
+    )
+    assert [(r.status.value, r.code) for r in results] == [
+        ("written", ""),
+        ("rejected", "OBJECT_NOT_FOUND"),
+        ("rejected", "VALIDATION_ERROR"),
+    ]
+
+
+def test_backward_lifecycle_moves_clear_then_set_and_are_verified(
+    hs: HubSpotAdapter, sandbox: Sandbox
+) -> None:
+    late = [
+        c
+        for c in pull_all(hs, ["lifecyclestage"])
+        if c.fields["lifecyclestage"] in ("opportunity", "customer")
+    ][:2]
+    assert late
+    before = stats(sandbox.hubspot.url).get(BATCH, 0)
+    results = hs.write(
+        [
+            WriteRequest(
+                object_type="contacts",
+                record_id=c.id,
+                fields={"lifecyclestage": "lead"},
+                clear_first=("lifecyclestage",),
+            )
+            for c in late
+        ]
+    )
+    assert all(r.ok for r in results)
+    assert stats(sandbox.hubspot.url)[BATCH] - before == 3  # clear, set, read back
+    for contact in late:
+        record = sandbox.hubspot.store.get("contacts", contact.id)
+        assert record is not None
+        assert record.props["lifecyclestage"] == "lead"
+
+
+def test_upsert_on_crmsync_person_id_never_duplicates(hs: HubSpotAdapter) -> None:
+    requests = [
+        UpsertRequest(
+            object_type="contacts",
+            external_id=f"crm-{n}",
+            fields={"email": f"new.person{n}@example.org", "firstname": "New"},
+        )
+        for n in range(3)
+    ]
+    first = hs.upsert(requests)
+    again = hs.upsert(requests)
+    assert [r.created for r in first] == [True] * 3
+    assert [r.created for r in again] == [False] * 3
+    assert [r.record_id for r in first] == [r.record_id for r in again]
+
+
+def test_a_daily_429_stops_the_run(hs: HubSpotAdapter, sandbox: Sandbox) -> None:
+    set_faults(sandbox.hubspot.url, FaultPlan(daily_quota_remaining=0))
+    with pytest.raises(QuotaExhaustedError) as caught:
+        hs.describe("contacts")
+    assert caught.value.code == "DAILY"
+    assert stats(sandbox.hubspot.url)["GET /crm/v3/properties/{objectType}"] == 1
+
+
+def test_archived_contacts_come_back_as_deletions(hs: HubSpotAdapter, sandbox: Sandbox) -> None:
+    store = sandbox.hubspot.store
+    gone = store.records("contacts")[5]
+    store.archive("contacts", gone)
+    contacts = pull_all(hs, ["firstname"])
+    deleted = [c for c in contacts if c.deleted]
+    assert [c.id for c in deleted] == [gone.id]
+    assert gone.id not in {c.id for c in contacts if not c.deleted}
+    assert deleted[0].modified_at <= datetime.now(UTC)
