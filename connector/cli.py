@@ -168,6 +168,7 @@ def _register_groups() -> None:
 
 # (module, function taking the root Typer app) — each package registers its own commands.
 _COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
+    ("connector.mapping.commands", "register"),
     ("connector.sandbox.commands", "register"),
     ("connector.rules.commands", "register"),
 )

@@ -38,12 +38,18 @@ M = TypeVar("M", bound=BaseModel)
 Loc = tuple[int | str, ...]
 
 
+def _represent_none(representer: Any, _: None) -> Any:
+    return representer.represent_scalar("tag:yaml.org,2002:null", "null")
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 100
+    # ruamel writes None as an empty value; an admin who wrote ``null`` must get ``null`` back.
+    yaml.representer.add_representer(type(None), _represent_none)
     return yaml
 
 

@@ -1,0 +1,131 @@
+"""``crmsync mappings ...`` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from connector.cli import main
+from connector.mapping import SyncRule, load_mappings
+
+ROOT = Path(__file__).parents[2]
+HERE = Path(__file__).parent
+
+
+@pytest.fixture
+def mappings(tmp_path: Path) -> Path:
+    target = tmp_path / "mappings"
+    shutil.copytree(ROOT / "mappings", target)
+    return target
+
+
+def _changed_lines(before: str, after: str) -> list[str]:
+    return [
+        line
+        for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+
+
+def test_validate_passes_on_the_shipped_files(
+    mappings: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["mappings", "validate", "--dir", str(mappings)]) == 0
+    assert "18 mappings in 2 files: ok" in capsys.readouterr().out
+
+
+def test_validate_exits_2_listing_every_problem(capsys: pytest.CaptureFixture[str]) -> None:
+    broken = HERE / "broken" / "05_unknown_key.yaml"
+    assert main(["mappings", "validate", "--dir", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "mapping error: 2 problems" in err
+    assert "05_unknown_key.yaml:5:5: mapping 'email': unknown key 'snyc'" in err
+
+
+def test_validate_against_a_schema_snapshot_lists_live_problems(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    broken = HERE / "broken" / "22_picklist_value_not_in_org.yaml"
+    schema = HERE / "schemas" / "standard.json"
+    args = ["mappings", "validate", "--dir", str(broken), "--schema", str(schema)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "22_picklist_value_not_in_org.yaml:14:7" in err
+    assert "'Qualified'" in err
+
+
+def test_validate_live_without_credentials_says_what_to_do(
+    mappings: Path, clean_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--config", str(clean_env / "none.toml"), "--env-file", str(clean_env / "none.env")]
+    assert main([*args, "mappings", "validate", "--dir", str(mappings), "--live"]) == 2
+    err = capsys.readouterr().err
+    assert "no CRM could be described" in err
+    assert "--schema FILE" in err
+
+
+def test_show_json_lists_every_mapping_with_targets(
+    mappings: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["mappings", "show", "--dir", str(mappings), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    by_name = {row["mapping"]: row for row in shown["mappings"]}
+    assert by_name["lead_status"]["canonical"] == "stage"
+    assert by_name["lead_status"]["salesforce"] == {"Lead": "Status"}
+    assert by_name["company.employee_count"]["writes"] == []
+    assert shown["value_maps"]["lifecycle_stage"]["outbound"]["disqualified"] is None
+
+
+def test_show_renders_a_table(mappings: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["mappings", "show", "--dir", str(mappings)]) == 0
+    out = capsys.readouterr().out
+    assert "Field mappings (18 mappings in 2 files)" in out
+    assert "FirstName" in out
+    assert "NEW" in out
+
+
+def test_set_changes_one_line_and_keeps_every_comment(mappings: Path) -> None:
+    path = mappings / "contact.yaml"
+    before = path.read_text()
+    assert main(["mappings", "set", "phone", "--sync", "two_way", "--dir", str(mappings)]) == 0
+    after = path.read_text()
+    assert _changed_lines(before, after) == [
+        "-    sync: prefer_salesforce",
+        "+    sync: two_way",
+    ]
+    assert load_mappings(mappings).get("phone").sync is SyncRule.TWO_WAY
+
+
+def test_add_value_creates_an_inbound_entry_and_keeps_comments(mappings: Path) -> None:
+    path = mappings / "funnel.yaml"
+    before = path.read_text()
+    args = ["mappings", "add-value", "salesforce_funnel_stage", "Nurture", "lead"]
+    args += ["--dir", str(mappings)]
+    assert main(args) == 0
+    after = path.read_text()
+    assert _changed_lines(before, after) == ["+    inbound:", "+      Nurture: lead"]
+    assert [line for line in before.splitlines() if "#" in line] == [
+        line for line in after.splitlines() if "#" in line
+    ]
+    stage = load_mappings(mappings).get("stage")
+    assert stage.from_salesforce("Nurture") == "lead"
+
+
+def test_an_edit_that_would_break_the_mapping_is_refused_and_undone(
+    mappings: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = mappings / "contact.yaml"
+    before = path.read_text()
+    args = ["mappings", "set", "company.employee_count", "--sync", "prefer_hubspot"]
+    assert main([*args, "--dir", str(mappings)]) == 2
+    assert "no HubSpot field is mapped" in capsys.readouterr().err
+    assert path.read_text() == before
+
+
+def test_set_names_a_near_miss_mapping(mappings: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["mappings", "set", "phon", "--sync", "none", "--dir", str(mappings)]) == 2
+    assert "did you mean 'phone'?" in capsys.readouterr().err
