@@ -171,6 +171,9 @@ _COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("connector.mapping.commands", "register"),
     ("connector.sandbox.commands", "register"),
     ("connector.rules.commands", "register"),
+    ("connector.sync.commands", "register"),
+    ("connector.jobs.commands", "register"),
+    ("connector.demo", "register"),
 )
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Final
 
-__all__ = ["RedactingFilter", "configure_logging", "redact"]
+__all__ = ["RedactingFilter", "add_secrets", "configure_logging", "redact"]
 
 _PATTERNS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     # Authorization headers and bearer tokens.
@@ -86,6 +86,12 @@ class _JsonFormatter(logging.Formatter):
 
 
 _FILTER = RedactingFilter()
+
+
+def add_secrets(secrets: Iterable[str]) -> None:
+    """Known secret values (tokens obtained at run time) to scrub from every log record."""
+    for secret in secrets:
+        _FILTER.add_secret(secret)
 
 
 def configure_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = ()) -> None:

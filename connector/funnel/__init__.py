@@ -12,6 +12,7 @@ from connector.funnel.activity import (
 from connector.funnel.person import Company, Criterion, Person, Qualification, Seniority
 from connector.funnel.refs import SourceRef, System
 from connector.funnel.score import Contribution, Score, ScoreKind
+from connector.funnel.seniority import seniority_from_title
 from connector.funnel.stage import (
     FUNNEL_ORDER,
     TRANSITIONS,
@@ -52,4 +53,5 @@ __all__ = [
     "is_two_way",
     "normalise_email",
     "require_utc",
+    "seniority_from_title",
 ]

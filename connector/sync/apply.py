@@ -1,0 +1,182 @@
+"""Apply planned writes through the CRM sinks and record their outcome durably.
+
+Writes go out grouped by system, object and kind; the sinks batch them (200 per Salesforce
+collection call, 100 per HubSpot batch) with bounded concurrency and return one result per
+record. Then, in one transaction: what was written becomes provenance (so it is recognised as
+crmsync's own echo when it comes back) and the records' new merge baseline; created records
+are linked to their person at once; refused records become dead letters with their reason.
+
+A run that stops on quota, auth or a fatal error part-way keeps whatever was recorded; the
+people whose writes did not go out stay dirty and are planned again by the next run. Writes are
+idempotent (PATCH, and upserts keyed on the person id), so repeating one is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from connector.crm.types import CrmSink, UpsertRequest, WriteRequest, WriteResult
+from connector.errors import System
+from connector.funnel import SourceRef
+from connector.state import JsonValue, NewDeadLetter, Observed, Provenance, StateStore
+from connector.state.models import LinkReason
+from connector.sync.plan import RecordPlan, WriteKind
+
+__all__ = ["ApplyOutcome", "apply_records"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ApplyOutcome:
+    """Counts for the run report, and the rejections to show."""
+
+    written: Counter[str] = field(default_factory=Counter)  # "salesforce.update" -> records
+    fields: Counter[str] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)
+    stale: int = 0
+    rejections: list[tuple[SourceRef, str, str]] = field(default_factory=list)
+
+    def merge(self, other: ApplyOutcome) -> None:
+        self.written.update(other.written)
+        self.fields.update(other.fields)
+        self.rejected.update(other.rejected)
+        self.stale += other.stale
+        self.rejections.extend(other.rejections[: max(0, 50 - len(self.rejections))])
+
+
+def _send(
+    sink: CrmSink, kind: WriteKind, object_type: str, group: Sequence[RecordPlan]
+) -> list[WriteResult]:
+    if kind is WriteKind.CREATE:
+        return sink.upsert(
+            [
+                UpsertRequest(
+                    object_type=object_type, external_id=record.person_id, fields=record.values()
+                )
+                for record in group
+            ]
+        )
+    return sink.write(
+        [
+            WriteRequest(
+                object_type=object_type,
+                record_id=record.record_id,
+                fields=record.values(),
+                clear_first=record.clear_first,
+            )
+            for record in group
+        ]
+    )
+
+
+def apply_records(
+    records: Sequence[RecordPlan],
+    sinks: Mapping[System, CrmSink],
+    store: StateStore,
+    *,
+    run_id: str,
+    now: datetime,
+    observed: Mapping[SourceRef, Observed],
+) -> ApplyOutcome:
+    """Write ``records`` and record every outcome. ``observed`` holds each target record as
+    last pulled (its values become the merge baseline plus what was written)."""
+    outcome = ApplyOutcome()
+    groups: dict[tuple[System, str, WriteKind], list[RecordPlan]] = {}
+    for record in records:
+        groups.setdefault((record.system, record.object_type, record.kind), []).append(record)
+
+    provenance: list[Provenance] = []
+    settled: list[tuple[Observed, dict[str, JsonValue]]] = []
+    letters: list[NewDeadLetter] = []
+    cleared: list[SourceRef] = []
+    links: list[tuple[SourceRef, str, LinkReason]] = []
+    created: list[Observed] = []
+    for (system, object_type, kind), group in groups.items():
+        results = _send(sinks[system], kind, object_type, group)
+        if len(results) != len(group):
+            raise RuntimeError(
+                f"{system.value} answered {len(results)} results for {len(group)} writes"
+            )
+        label = f"{system.value}.{kind.value}"
+        for record, result in zip(group, results, strict=True):
+            target = SourceRef(system=system, object_type=object_type, record_id=record.record_id)
+            if not result.ok:
+                outcome.rejected[label] += 1
+                reason = f"{result.code}: {result.message}" if result.code else result.message
+                outcome.rejections.append((target, result.code, result.message))
+                letters.append(
+                    NewDeadLetter(
+                        ref=target,
+                        fields=tuple(change.field for change in record.changes),
+                        error_class="RecordRejectedError",
+                        code=result.code,
+                        message=reason,
+                        person_id=record.person_id,
+                        payload={
+                            change.mapping or change.field: change.value
+                            for change in record.changes
+                        },
+                    )
+                )
+                continue
+            outcome.written[label] += 1
+            outcome.fields[label] += len(record.changes)
+            written_id = result.record_id or record.record_id
+            # The sink redirects a converted Lead's write to its Contact and says so.
+            written_type = result.written_object_type or object_type
+            written_ref = SourceRef(system=system, object_type=written_type, record_id=written_id)
+            values_written = {c.mapping: c.value for c in record.changes if c.mapping}
+            if kind is WriteKind.CREATE:
+                created.append(
+                    Observed(written_ref, record.person_id, now, values_written, None, False)
+                )
+            if kind is WriteKind.CREATE or written_ref != target:
+                # A new record, or a converted Lead's write redirected to its Contact.
+                reason_link = (
+                    LinkReason.CREATED if kind is WriteKind.CREATE else LinkReason.CONVERSION
+                )
+                links.append((written_ref, record.person_id, reason_link))
+            cleared.append(target)
+            for change in record.changes:
+                if change.mapping:
+                    provenance.append(
+                        Provenance(
+                            person_id=record.person_id,
+                            field=change.mapping,
+                            system=system,
+                            seen_value=change.value,
+                            seen_modified_at=now,
+                            written_value=change.value,
+                            written_at=now,
+                            written_run_id=run_id,
+                        )
+                    )
+            before = observed.get(target)
+            if before is not None and written_ref == target:
+                settled.append((before, {**before.values, **values_written}))
+
+    with store.transaction():
+        store.provenance.put_many(provenance)
+        for ref, person_id, reason in links:
+            if store.links.active(ref) is None:
+                store.links.add(ref, person_id, reason)
+        # A created record's baseline is what crmsync wrote: its echo will change nothing.
+        settled.extend((item, dict(item.values)) for item in created)
+        store.observations.settle(settled)
+        for ref in cleared:
+            store.dead_letters.clear_record(ref)
+        if letters:
+            store.dead_letters.add_many(letters)
+    for ref, code, _ in outcome.rejections[-len(letters) :] if letters else ():
+        log.info(
+            "%s %s rejected (%s); dead-lettered",
+            ref.system.value,
+            ref.object_type,
+            code or "no code",
+        )
+    return outcome

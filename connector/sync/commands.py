@@ -1,0 +1,447 @@
+"""``crmsync sync | plan | apply | deadletter | forget | status`` and ``rules explain``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from connector.errors import ConfigError, ExitCode, Problem, System
+from connector.funnel import normalise_email
+from connector.settings import Settings
+from connector.state import StateStore
+from connector.sync.engine import exit_code
+from connector.sync.plan import Plan, read_plan
+from connector.sync.report import DriftReport, RunReport
+from connector.sync.wiring import connected
+
+__all__ = ["register", "render_plan", "render_report"]
+
+log = logging.getLogger(__name__)
+_out = Console(highlight=False, soft_wrap=True)
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    from connector.cli import AppContext
+
+    context: AppContext = ctx.obj
+    return context.settings()
+
+
+@contextmanager
+def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int], None] | None]:
+    """Rich progress bars on a terminal; plain log lines (at page granularity) otherwise."""
+    if not enabled or not _out.is_terminal:
+
+        def log_line(stream: str, count: int) -> None:
+            log.info("%s: +%d", stream, count)
+
+        yield log_line
+        return
+    with Progress(
+        TextColumn("{task.description:<24}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_out,
+        transient=False,
+    ) as bars:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(stream: str, count: int) -> None:
+            if stream not in tasks:
+                tasks[stream] = bars.add_task(stream, total=None)
+            bars.advance(tasks[stream], count)
+
+        yield advance
+
+
+def render_report(report: RunReport, console: Console = _out) -> None:
+    outcome = report.outcome.value if report.outcome else "?"
+    table = Table(title=f"{report.job} run {report.run_id[:8]}: {outcome}")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key, value in report.counts().items():
+        table.add_row(key, str(value))
+    for system, calls in sorted(report.api_calls.items()):
+        table.add_row(f"API calls {system.value}", str(calls))
+    table.add_row("seconds", f"{report.seconds:.1f}")
+    console.print(table)
+    if report.stages:
+        console.print("stages: " + ", ".join(f"{k} {v}" for k, v in sorted(report.stages.items())))
+    for rejection in report.rejections[:10]:
+        console.print(f"rejected {rejection['record']}: {rejection['code']} {rejection['message']}")
+    for issue in report.identity_issues[:10]:
+        console.print(f"identity {issue['kind']}: {issue['record']} ({issue['detail']})")
+    if report.stopped:
+        console.print(f"stopped: {report.stopped}")
+
+
+def render_plan(plan: Plan, console: Console = _out, *, limit: int = 30) -> None:
+    summary = Table(title=f"plan {plan.run_id[:8]} (rules {plan.rules_version})")
+    summary.add_column("what")
+    summary.add_column("count", justify="right")
+    for key, value in plan.summary().items():
+        summary.add_row(key, str(value))
+    console.print(summary)
+    detail = Table(title=f"first {limit} changes")
+    for column in ("system", "object", "record", "field", "old", "new", "why"):
+        detail.add_column(column, overflow="fold")
+    shown = 0
+    for record in plan.records:
+        for change in record.changes:
+            if shown >= limit:
+                break
+            detail.add_row(
+                record.system.value,
+                record.object_type,
+                record.record_id,
+                change.field,
+                "" if change.old is None else str(change.old)[:40],
+                "" if change.new is None else str(change.new)[:40],
+                change.reason,
+            )
+            shown += 1
+    if shown:
+        console.print(detail)
+
+
+def _finish(report: RunReport, as_json: bool) -> None:
+    if as_json:
+        _out.print_json(json.dumps(report.to_json()))
+    else:
+        render_report(report)
+    code = exit_code(report)
+    if code is not ExitCode.OK:
+        raise typer.Exit(int(code))
+
+
+def sync(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")] = False,
+    backfill: Annotated[bool, typer.Option(help="Read everything, ignoring watermarks.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run report as JSON.")] = False,
+) -> None:
+    """Pull both CRMs, evaluate the rules, and write stage and score changes back."""
+    settings = _settings(ctx)
+    with (
+        progress_reporter(not as_json) as progress,
+        connected(settings, progress=progress) as engine,
+    ):
+        if dry_run:
+            plan, report = engine.plan(job="sync --dry-run", backfill=backfill)
+            if not as_json:
+                render_plan(plan)
+        else:
+            report = engine.sync(backfill=backfill)
+    _finish(report, as_json)
+
+
+def plan_command(
+    ctx: typer.Context,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the plan as JSON here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Show exactly what a sync would write (per system, record and field), writing nothing."""
+    settings = _settings(ctx)
+    with (
+        progress_reporter(not as_json) as progress,
+        connected(settings, progress=progress) as engine,
+    ):
+        plan, _ = engine.plan()
+    if out is not None:
+        plan.write(out)
+    if as_json:
+        _out.print_json(plan.model_dump_json())
+    else:
+        render_plan(plan)
+        if out is not None:
+            _out.print(f"plan written to {out} (owner-only: it holds personal data)")
+
+
+def apply_command(
+    ctx: typer.Context,
+    plan_file: Annotated[Path, typer.Argument(help="A plan from `crmsync plan --out`.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Execute a saved plan, refusing records that changed in the CRM since it was made."""
+    plan = read_plan(plan_file)
+    settings = _settings(ctx)
+    with (
+        progress_reporter(not as_json) as progress,
+        connected(settings, progress=progress) as engine,
+    ):
+        report = engine.apply_plan(plan)
+    _finish(report, as_json)
+
+
+deadletter_app = typer.Typer(
+    help="Writes a CRM refused: list, retry now, or drop.", no_args_is_help=True
+)
+
+
+@contextmanager
+def _store(ctx: typer.Context) -> Iterator[StateStore]:
+    with StateStore.from_settings(_settings(ctx)) as store:
+        yield store
+
+
+@deadletter_app.command("list")
+def deadletter_list(
+    ctx: typer.Context,
+    system: Annotated[System | None, typer.Option(help="Only this system.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Every dead letter with its reason, attempts and next retry."""
+    with _store(ctx) as store:
+        letters = store.dead_letters.list(system=system)
+    if as_json:
+        rows = [
+            {
+                "id": d.id,
+                "record": str(d.ref),
+                "fields": list(d.fields),
+                "code": d.code,
+                "message": d.message,
+                "attempts": d.attempts,
+                "next_retry_at": d.next_retry_at.isoformat(),
+            }
+            for d in letters
+        ]
+        _out.print_json(json.dumps(rows))
+        return
+    table = Table(title=f"{len(letters)} dead letters")
+    for column in ("id", "record", "fields", "code", "message", "attempts", "next retry"):
+        table.add_column(column, overflow="fold")
+    for d in letters:
+        table.add_row(
+            str(d.id),
+            str(d.ref),
+            ", ".join(d.fields),
+            d.code,
+            d.message,
+            str(d.attempts),
+            d.next_retry_at.isoformat(timespec="minutes"),
+        )
+    _out.print(table)
+
+
+@deadletter_app.command("retry")
+def deadletter_retry(
+    ctx: typer.Context,
+    ids: Annotated[
+        list[int] | None, typer.Argument(help="Dead letter ids; none means all.")
+    ] = None,
+) -> None:
+    """Plan these records again on the next sync (now, not at their backoff time)."""
+    with _store(ctx) as store:
+        letters = [d for d in store.dead_letters.list() if not ids or d.id in ids]
+        people = {d.person_id for d in letters if d.person_id}
+        store.dirty.mark(people, "retry")
+    _out.print(f"{len(letters)} dead letters will be retried by the next sync")
+
+
+@deadletter_app.command("drop")
+def deadletter_drop(
+    ctx: typer.Context,
+    ids: Annotated[list[int], typer.Argument(help="Dead letter ids to forget about.")],
+) -> None:
+    """Stop retrying these writes."""
+    with _store(ctx) as store:
+        dropped = store.dead_letters.drop(ids)
+    _out.print(f"dropped {dropped} dead letters")
+
+
+def forget(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The person's e-mail address.")],
+) -> None:
+    """Erase a person from the state store (an erasure request). The CRMs keep their records;
+    delete them there through your CRM's own erasure tools."""
+    try:
+        address = normalise_email(email)
+    except ValueError as exc:
+        raise ConfigError([Problem(where="argument EMAIL", message=str(exc))]) from None
+    with _store(ctx) as store:
+        result = store.forget(address)
+    if not result.people:
+        _out.print("no person with that address is stored")
+        raise typer.Exit(int(ExitCode.FAILED))
+    _out.print(f"erased {result.people} people and {result.total - result.people} rows about them")
+
+
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Last runs, their outcome and counts, API calls, dead letters and people waiting."""
+    with _store(ctx) as store:
+        runs = store.runs.recent(limit=10)
+        letters = store.dead_letters.list()
+        waiting = store.dirty.count()
+        people = store.people.count()
+    rows = [
+        {
+            "run": run.id,
+            "job": run.job,
+            "started_at": run.started_at.isoformat(),
+            "ended_at": run.ended_at.isoformat() if run.ended_at else None,
+            "outcome": run.outcome.value if run.outcome else "running or died",
+            "counts": dict(run.counts),
+            "api_calls": {system.value: calls for system, calls in run.api_calls.items()},
+        }
+        for run in runs
+    ]
+    summary = {"people": people, "dead_letters": len(letters), "waiting": waiting, "runs": rows}
+    if as_json:
+        _out.print_json(json.dumps(summary))
+        return
+    table = Table(title=f"{people} people, {len(letters)} dead letters, {waiting} waiting to sync")
+    for column in ("started", "job", "outcome", "pulled", "written", "rejected", "API calls"):
+        table.add_column(column)
+    for row in rows:
+        counts = row["counts"]
+        assert isinstance(counts, dict)
+        calls = row["api_calls"]
+        assert isinstance(calls, dict)
+        table.add_row(
+            str(row["started_at"])[:19],
+            str(row["job"]),
+            str(row["outcome"]),
+            str(counts.get("pulled", 0)),
+            str(counts.get("written", 0)),
+            str(counts.get("rejected", 0)),
+            ", ".join(f"{k} {v}" for k, v in calls.items()),
+        )
+    _out.print(table)
+
+
+def explain(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The person's e-mail address.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """A person's stage, scores and why, from the state store."""
+    try:
+        address = normalise_email(email)
+    except ValueError as exc:
+        raise ConfigError([Problem(where="argument EMAIL", message=str(exc))]) from None
+    with _store(ctx) as store:
+        found = [r for r in store.people.by_email(address) if r.merged_into is None]
+        transitions = store.transitions.for_person(found[0].id) if found else []
+    if not found:
+        _out.print("no person with that address is stored (run `crmsync sync` first)")
+        raise typer.Exit(int(ExitCode.FAILED))
+    person = found[0].person
+    score = person.score
+    data = {
+        "person": person.id,
+        "stage": person.stage.value,
+        "disqualified_reason": person.disqualified_reason,
+        "score": None if score is None else score.model_dump(mode="json"),
+        "records": [str(ref) for ref in person.sources],
+        "transitions": [
+            {
+                "at": t.at.isoformat(),
+                "from": t.change.from_stage.value if t.change.from_stage else None,
+                "to": t.change.to_stage.value,
+                "rules_version": t.change.rules_version,
+                "reasons": list(t.change.reasons),
+            }
+            for t in transitions
+        ],
+    }
+    if as_json:
+        _out.print_json(json.dumps(data))
+        return
+    _out.print(f"[bold]{person.stage.value}[/] (person {person.id})", markup=True)
+    if score is not None:
+        _out.print(
+            f"score {score.total:g} (fit {score.fit:g}, engagement {score.engagement:g}), "
+            f"band {score.band}, rules {score.rules_version}"
+        )
+        table = Table(title="contributions")
+        for column in ("rule", "kind", "points", "reason"):
+            table.add_column(column)
+        for item in sorted(score.contributions, key=lambda c: -abs(c.points)):
+            table.add_row(item.rule_id, item.kind.value, f"{item.points:+.1f}", item.reason)
+        _out.print(table)
+    for t in transitions:
+        origin = t.change.from_stage or "new"
+        why = "; ".join(t.change.reasons)
+        _out.print(f"{t.at:%Y-%m-%d %H:%M} {origin} -> {t.change.to_stage}: {why}")
+
+
+def reconcile(
+    ctx: typer.Context,
+    apply: Annotated[bool, typer.Option("--apply", help="Fix the drift found.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Compare every linked person across both CRMs and report drift (optionally fix it)."""
+    settings = _settings(ctx)
+    with (
+        progress_reporter(not as_json) as progress,
+        connected(settings, progress=progress) as engine,
+    ):
+        before = engine.drift()
+        report = after = None
+        if apply:
+            engine.mark_everyone("reconcile")
+            report = engine.sync(job="reconcile")
+            after = engine.drift()
+    if as_json:
+        data = {
+            "drift": before.to_json(),
+            "after": after.to_json() if after else None,
+            "run": report.to_json() if report else None,
+        }
+        _out.print_json(json.dumps(data))
+    else:
+        render_drift(before, "drift")
+        if report is not None and after is not None:
+            render_report(report)
+            render_drift(after, "drift after reconcile")
+    if report is not None and exit_code(report) is not ExitCode.OK:
+        raise typer.Exit(int(exit_code(report)))
+
+
+def render_drift(drift: DriftReport, title: str, console: Console = _out) -> None:
+    table = Table(title=f"{title}: {drift.drift} of {drift.compared} people disagree on stage")
+    table.add_column("field")
+    table.add_column("records to fix", justify="right")
+    for name, count in drift.fields.most_common():
+        table.add_row(name, str(count))
+    console.print(table)
+    console.print(
+        f"only in Salesforce: {drift.only_salesforce}, only in HubSpot: {drift.only_hubspot}"
+    )
+    for example in drift.examples[:5]:
+        console.print("  " + ", ".join(f"{ref} says {stage}" for ref, stage in example.items()))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sync")(sync)
+    app.command("reconcile")(reconcile)
+    app.command("plan")(plan_command)
+    app.command("apply")(apply_command)
+    app.command("forget")(forget)
+    app.command("status")(status)
+    app.add_typer(deadletter_app, name="deadletter")
+    for group in app.registered_groups:
+        if group.name == "rules" and group.typer_instance is not None:
+            group.typer_instance.command("explain")(explain)

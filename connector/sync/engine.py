@@ -1,0 +1,406 @@
+"""One sync cycle, as described in docs/architecture.md ("One sync cycle").
+
+:class:`SyncEngine` is handed its collaborators (adapters, mappings, rules, state store, clock)
+and runs: lock → pull people → pull activity → for each chunk of dirty people: decide, write,
+record → finish the run. ``plan`` does the same up to deciding and writes nothing to the CRMs.
+Memory stays flat: pages stream through the state store and dirty people are processed in
+chunks, so a sync of 200,000 people holds one chunk at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from connector.crm.types import CrmSink, CrmSource, ObjectSchema
+from connector.errors import (
+    AuthError,
+    CrmsyncError,
+    ExitCode,
+    QuotaExhaustedError,
+    System,
+)
+from connector.funnel import SourceRef
+from connector.mapping.model import MappingSet
+from connector.rules import Rules
+from connector.state import JsonValue, Observed, StateStore
+from connector.state.models import PersonRecord, RunOutcome, StageChange, new_id
+from connector.sync.apply import ApplyOutcome, apply_records
+from connector.sync.decide import CreatePolicy, PersonInputs, PersonResult, decide
+from connector.sync.normalise import Normaliser
+from connector.sync.plan import Plan, RecordPlan, stale
+from connector.sync.pull import PullStats, pull_activity, pull_people
+from connector.sync.report import DriftReport, RunReport
+
+__all__ = ["EngineOptions", "SyncEngine", "exit_code", "scoring_time"]
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Progress = Callable[[str, int], None]
+CHUNK = 2000  # people per decide/write round: a multiple of both CRMs' batch sizes
+
+
+def scoring_time(run_start: datetime) -> datetime:
+    """When scores are evaluated: the end of the run's UTC day.
+
+    Engagement decays with time, so evaluating at the exact run start would let two runs a
+    minute apart round a score differently and write it again. Every run on one day evaluates
+    at the same instant (today's activity included); the daily rescore applies the next day's
+    decay.
+    """
+    day = run_start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day + timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    pair: str = "default"
+    create: CreatePolicy = field(default_factory=CreatePolicy)
+    chunk: int = CHUNK
+    objects: tuple[str, ...] = ()
+    lock_ttl: timedelta = timedelta(minutes=10)
+
+
+@dataclass
+class SyncEngine:
+    store: StateStore
+    mappings: MappingSet
+    rules: Rules
+    sources: Mapping[System, CrmSource]
+    sinks: Mapping[System, CrmSink]
+    clock: Clock
+    options: EngineOptions = field(default_factory=EngineOptions)
+    progress: Progress | None = None
+    api_calls: Callable[[], Mapping[System, int]] | None = None
+    stop: threading.Event | None = None  # set on SIGTERM: finish the chunk, checkpoint, return
+    _schemas: dict[tuple[System, str], ObjectSchema] = field(default_factory=dict, init=False)
+
+    # -- pulling ---------------------------------------------------------------------------
+
+    def pull(self, run_start: datetime, *, backfill: bool = False) -> PullStats:
+        normaliser = Normaliser(self.mappings)
+        stats = PullStats()
+        for source in self.sources.values():
+            pull_people(
+                source,
+                normaliser,
+                self.store,
+                pair=self.options.pair,
+                run_start=run_start,
+                backfill=backfill,
+                objects=self.options.objects,
+                progress=self.progress,
+                stats=stats,
+            )
+        pulled: dict[System, dict[str, list[str]]] = {}
+        for ref in stats.pulled_refs:
+            pulled.setdefault(ref.system, {}).setdefault(ref.object_type, []).append(ref.record_id)
+        for system, source in self.sources.items():
+            if system in pulled:
+                pull_activity(
+                    source,
+                    self.store,
+                    pulled[system],
+                    pair=self.options.pair,
+                    run_start=run_start,
+                    stats=stats,
+                    progress=self.progress,
+                )
+        # Dead letters whose retry time has come are planned again with their people.
+        due = self.store.dead_letters.due(run_start)
+        self.store.dirty.mark({d.person_id for d in due if d.person_id}, "retry")
+        return stats
+
+    # -- deciding --------------------------------------------------------------------------
+
+    def _inputs(self, person_ids: Sequence[str]) -> list[PersonInputs]:
+        records = self.store.people.get_many(person_ids)
+        observed = self.store.observations.for_people(person_ids)
+        provenance = self.store.provenance.get_many(person_ids)
+        activities = self.store.activities.for_people(person_ids)
+        found: list[PersonInputs] = []
+        for person_id in person_ids:
+            record = records.get(person_id)
+            if record is None or record.merged_into is not None:
+                continue
+            found.append(
+                PersonInputs(
+                    record=record,
+                    observed=observed.get(person_id, []),
+                    provenance={
+                        key: value
+                        for key, value in provenance.items()
+                        if key.person_id == person_id
+                    },
+                    activities=activities.get(person_id, []),
+                )
+            )
+        return found
+
+    def _schemas_for(self) -> dict[tuple[System, str], ObjectSchema]:
+        if not self._schemas:
+            for system, source in self.sources.items():
+                for object_type in source.people_objects():
+                    self._schemas[(system, object_type)] = source.describe(object_type)
+        return self._schemas
+
+    def _everyone(self) -> Iterator[list[str]]:
+        after = ""
+        while batch := self.store.people.ids(after=after, limit=self.options.chunk):
+            yield batch
+            after = batch[-1]
+
+    def drift(self) -> DriftReport:
+        """Pull, then compare every person across both CRMs (writes nothing anywhere)."""
+        run_start = self.clock()
+        report = DriftReport()
+        with self._locked(new_id()):
+            self.pull(run_start)
+            for batch in self._everyone():
+                report.add(self.decide_chunk(batch, scoring_time(run_start)))
+        return report
+
+    def mark_everyone(self, reason: str) -> int:
+        """Make every person due for evaluation (rescore, reconcile --apply)."""
+        marked = 0
+        for batch in self._everyone():
+            marked += self.store.dirty.mark(batch, reason)
+        return marked
+
+    def _chunks(self) -> Iterator[list[str]]:
+        after = ""
+        while batch := self.store.dirty.take(self.options.chunk, after=after):
+            yield batch
+            after = batch[-1]
+
+    def decide_chunk(self, person_ids: Sequence[str], as_of: datetime) -> list[PersonResult]:
+        schemas = self._schemas_for()
+        return [
+            decide(
+                inputs,
+                self.mappings,
+                self.rules,
+                as_of,
+                create=self.options.create,
+                schemas=schemas,
+            )
+            for inputs in self._inputs(person_ids)
+        ]
+
+    def _record(
+        self,
+        results: Sequence[PersonResult],
+        previous: Mapping[str, PersonRecord],
+        run_id: str,
+    ) -> int:
+        """Store the new canonical people, their stage transitions and record baselines."""
+        changes: list[StageChange] = []
+        baselines: list[tuple[Observed, dict[str, JsonValue]]] = []
+        for result in results:
+            before = previous.get(result.person.id)
+            old_stage = (
+                None if before is None or before.person.score is None else before.person.stage
+            )
+            if old_stage is not result.decision.stage:
+                changes.append(
+                    StageChange(
+                        person_id=result.person.id,
+                        from_stage=old_stage,
+                        to_stage=result.decision.stage,
+                        rules_version=result.decision.rules_version,
+                        reasons=result.decision.reasons,
+                        run_id=run_id,
+                    )
+                )
+            for item in result.primary.values():
+                baselines.append((item, dict(item.values)))
+        self.store.people.upsert_many(result.person for result in results)
+        self.store.transitions.record_many(changes)
+        self.store.observations.settle(baselines)
+        return len(changes)
+
+    # -- running ---------------------------------------------------------------------------
+
+    def plan(self, *, job: str = "plan", backfill: bool = False) -> tuple[Plan, RunReport]:
+        """Pull and decide everything, write nothing to the CRMs; return the plan."""
+        run_start = self.clock()
+        report = RunReport(job=job, run_id=new_id(), started_at=run_start, dry_run=True)
+        records: list[RecordPlan] = []
+        with self._locked(report.run_id):
+            stats = self.pull(run_start, backfill=backfill)
+            report.add_pull(stats)
+            for batch in self._chunks():
+                results = self.decide_chunk(batch, scoring_time(run_start))
+                report.add_decisions(results)
+                records.extend(record for result in results for record in result.records)
+        plan = Plan(
+            created_at=run_start,
+            run_id=report.run_id,
+            rules_version=self.rules.compiled.version,
+            mappings_digest=",".join(self.mappings.files),
+            records=tuple(records),
+        )
+        report.planned = plan.summary()
+        report.finish(self.clock(), RunOutcome.SUCCEEDED, self._calls())
+        return plan, report
+
+    def sync(self, *, job: str = "sync", backfill: bool = False) -> RunReport:
+        """Pull, decide and write, chunk by chunk; record the run. Never raises for a run that
+        can be resumed (quota): the report says how it ended."""
+        run_start = self.clock()
+        run = self.store.runs.start(job)
+        report = RunReport(job=job, run_id=run.id, started_at=run_start)
+        outcome = RunOutcome.FAILED
+        try:
+            with self._locked(run.id) as lease:
+                self.store.runs.interrupt_unfinished(job, keep=run.id)
+                report.add_pull(self.pull(run_start, backfill=backfill))
+                lease.renew()
+                for batch in self._chunks():
+                    if self._stopping():
+                        break
+                    self._sync_chunk(batch, scoring_time(run_start), run.id, report)
+                    lease.renew()
+            if self._stopping():
+                outcome = RunOutcome.INTERRUPTED
+                report.stopped = "stopped on request after a checkpoint; the next run resumes"
+            elif report.rejected_total:
+                outcome = RunOutcome.FINISHED_WITH_REJECTIONS
+            else:
+                outcome = RunOutcome.SUCCEEDED
+        except QuotaExhaustedError as stop:
+            outcome = RunOutcome.STOPPED_ON_QUOTA
+            report.stopped = str(stop)
+        except (AuthError, CrmsyncError) as failure:
+            report.stopped = str(failure)
+            raise
+        finally:
+            report.finish(self.clock(), outcome, self._calls())
+            self.store.runs.finish(
+                run.id,
+                outcome,
+                counts=report.counts(),
+                api_calls=dict(report.api_calls),
+                report=report.to_json(),
+            )
+        return report
+
+    def apply_plan(self, plan: Plan, *, job: str = "apply") -> RunReport:
+        """Execute a saved plan. Records changed in the CRM since the plan was made are
+        refused as stale (and reported); their people are planned again by the next sync."""
+        run_start = self.clock()
+        run = self.store.runs.start(job)
+        report = RunReport(job=job, run_id=run.id, started_at=run_start)
+        outcome = RunOutcome.FAILED
+        try:
+            with self._locked(run.id):
+                report.add_pull(self.pull(run_start))
+                refs = {
+                    SourceRef(system=r.system, object_type=r.object_type, record_id=r.record_id): r
+                    for r in plan.records
+                }
+                current = self.store.observations.get_many(refs)
+                fresh: list[RecordPlan] = []
+                for ref, record in refs.items():
+                    seen = current.get(ref)
+                    if stale(record, seen.modified_at if seen is not None else None):
+                        report.stale.append(str(ref))
+                    else:
+                        fresh.append(record)
+                applied = apply_records(
+                    fresh,
+                    self.sinks,
+                    self.store,
+                    run_id=run.id,
+                    now=self.clock(),
+                    observed={ref: seen for ref, seen in current.items()},
+                )
+                report.add_apply(applied)
+                # The canonical records and audit catch up on the next sync (no writes then).
+                self.store.dirty.mark({r.person_id for r in plan.records}, "applied")
+            outcome = (
+                RunOutcome.FINISHED_WITH_REJECTIONS
+                if report.rejected_total or report.stale
+                else RunOutcome.SUCCEEDED
+            )
+        except QuotaExhaustedError as stop:
+            outcome = RunOutcome.STOPPED_ON_QUOTA
+            report.stopped = str(stop)
+        finally:
+            report.finish(self.clock(), outcome, self._calls())
+            self.store.runs.finish(
+                run.id,
+                outcome,
+                counts=report.counts(),
+                api_calls=dict(report.api_calls),
+                report=report.to_json(),
+            )
+        return report
+
+    def _sync_chunk(
+        self, batch: list[str], as_of: datetime, run_id: str, report: RunReport
+    ) -> None:
+        previous = self.store.people.get_many(batch)
+        results = self.decide_chunk(batch, as_of)
+        report.add_decisions(results)
+        observed: dict[SourceRef, Observed] = {
+            item.ref: item for result in results for item in result.primary.values()
+        }
+        with self.store.transaction():
+            report.stage_changes += self._record(results, previous, run_id)
+        records = [record for result in results for record in result.records]
+        applied: ApplyOutcome = apply_records(
+            records, self.sinks, self.store, run_id=run_id, now=self.clock(), observed=observed
+        )
+        report.add_apply(applied)
+        self.store.dirty.clear(batch)
+        if self.progress is not None:
+            self.progress("people", len(batch))
+
+    def _stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+    def _calls(self) -> dict[System, int]:
+        return dict(self.api_calls()) if self.api_calls is not None else {}
+
+    def _locked(self, run_id: str) -> _Lease:
+        return _Lease(
+            self.store,
+            f"pair:{self.options.pair}",
+            f"{socket.gethostname()}:{run_id}",
+            self.options.lock_ttl,
+        )
+
+
+class _Lease:
+    """The run lock for the connection pair, held for the whole run."""
+
+    def __init__(self, store: StateStore, pair: str, holder: str, ttl: timedelta) -> None:
+        self._store, self._pair, self._holder, self._ttl = store, pair, holder, ttl
+
+    def __enter__(self) -> _Lease:
+        self._lease = self._store.locks.acquire(self._pair, self._holder, self._ttl)
+        return self
+
+    def renew(self) -> None:
+        """Extend the lease between chunks (never inside a transaction)."""
+        self._lease = self._store.locks.renew(self._lease, self._ttl)
+
+    def __exit__(self, *exc: object) -> None:
+        self._store.locks.release(self._lease)
+
+
+def exit_code(report: RunReport) -> ExitCode:
+    """The CLI's exit code for a finished run."""
+    if report.outcome is RunOutcome.STOPPED_ON_QUOTA:
+        return ExitCode.STOPPED_ON_QUOTA
+    if report.outcome is RunOutcome.FINISHED_WITH_REJECTIONS:
+        return ExitCode.FINISHED_WITH_REJECTIONS
+    if report.outcome in (RunOutcome.SUCCEEDED, RunOutcome.INTERRUPTED):
+        return ExitCode.OK  # an interrupted run checkpointed; the next one resumes
+    return ExitCode.FAILED

@@ -1,0 +1,248 @@
+"""Identity resolution: which canonical person each CRM record belongs to.
+
+Order, first match wins:
+
+1. **Stored link**: the record was linked before.
+2. **Salesforce conversion**: a converted Lead's person follows ``ConvertedContactId``; the
+   Contact joins the Lead's person (keeping its history) and the Lead's link is closed.
+3. **Salesforce merge**: a record deleted by a merge (``MasterRecordId``) hands its person to
+   the survivor. **HubSpot merge**: a contact whose ``hs_merged_object_ids`` name linked
+   contacts takes over their person.
+4. **Normalised e-mail**: a person with this address and no record of the same object type in
+   the same system gets the record. A Salesforce Contact joins a person that only has a Lead
+   (the Contact wins: writes go to it). Two records of one object type in one system sharing an
+   address are *ambiguous*: the later one is reported and left unlinked, never merged silently.
+5. **New person.**
+
+When steps 2 or 3 find that two stored people are one human, the newer person is merged into
+the one with the longer history. Deleted records close their links.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from connector.errors import System
+from connector.funnel import Person, SourceRef
+from connector.state import StateStore
+from connector.state.models import LinkReason, new_id
+
+__all__ = ["IdentityIssue", "IssueKind", "RecordIdentity", "Resolution", "resolve"]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordIdentity:
+    """The identity facts of one pulled record (its field values travel separately)."""
+
+    ref: SourceRef
+    email: str | None
+    deleted: bool = False
+    converted_contact_id: str | None = None  # Salesforce Lead converted to this Contact
+    master_record_id: str | None = None  # Salesforce merge survivor of a deleted record
+    merged_ids: tuple[str, ...] = ()  # HubSpot ids merged into this contact
+
+
+class IssueKind(StrEnum):
+    AMBIGUOUS_EMAIL = "ambiguous_email"
+    MERGED_PEOPLE = "merged_people"
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityIssue:
+    """Something the run report shows: an ambiguous match, or two people found to be one."""
+
+    kind: IssueKind
+    ref: SourceRef
+    detail: str
+    other: SourceRef | None = None
+
+
+@dataclass
+class Resolution:
+    """Each record's person (``None``: left unlinked or deleted) and what the run noticed."""
+
+    person_of: dict[SourceRef, str | None] = field(default_factory=dict)
+    issues: list[IdentityIssue] = field(default_factory=list)
+    created: int = 0
+    linked: int = 0
+
+
+_CONTACT_TYPES = frozenset({"Contact", "contacts"})
+
+
+def _contact_ref(record: RecordIdentity) -> SourceRef | None:
+    if record.converted_contact_id is None:
+        return None
+    return SourceRef(
+        system=System.SALESFORCE, object_type="Contact", record_id=record.converted_contact_id
+    )
+
+
+def _merged_refs(record: RecordIdentity) -> list[SourceRef]:
+    refs = [
+        SourceRef(system=record.ref.system, object_type=record.ref.object_type, record_id=other)
+        for other in record.merged_ids
+        if other != record.ref.record_id
+    ]
+    if record.master_record_id and record.master_record_id != record.ref.record_id:
+        refs.append(
+            SourceRef(
+                system=record.ref.system,
+                object_type=record.ref.object_type,
+                record_id=record.master_record_id,
+            )
+        )
+    return refs
+
+
+class _Resolver:
+    def __init__(self, store: StateStore, records: Sequence[RecordIdentity]) -> None:
+        self.store = store
+        self.result = Resolution()
+        wanted: list[SourceRef] = []
+        for record in records:
+            wanted.append(record.ref)
+            if (contact := _contact_ref(record)) is not None:
+                wanted.append(contact)
+            wanted.extend(_merged_refs(record))
+        self.links = {ref: link.person_id for ref, link in store.links.resolve(wanted).items()}
+        # (person, system, object type) already taken, for the e-mail step.
+        self.taken: set[tuple[str, System, str]] = set()
+
+    def _taken(self, person_id: str) -> set[tuple[System, str]]:
+        return {
+            (link.ref.system, link.ref.object_type)
+            for link in self.store.links.for_person(person_id)
+        } | {(system, kind) for pid, system, kind in self.taken if pid == person_id}
+
+    def _link(self, ref: SourceRef, person_id: str, reason: LinkReason) -> None:
+        current = self.links.get(ref)
+        if current == person_id:
+            return
+        if current is None:
+            self.store.links.add(ref, person_id, reason)
+        else:
+            self.store.links.move(ref, person_id, reason)
+        self.links[ref] = person_id
+        self.taken.add((person_id, ref.system, ref.object_type))
+        self.result.linked += 1
+
+    def _merge(self, keep: str, absorb: str, ref: SourceRef, why: str) -> str:
+        """Merge two people found to be one; the one with the longer history stays."""
+        if keep == absorb:
+            return keep
+        records = self.store.people.get_many([keep, absorb])
+        if keep in records and absorb in records:
+            if records[absorb].created_at < records[keep].created_at:
+                keep, absorb = absorb, keep
+            self.store.people.merge(absorb, keep)
+        for linked_ref, person_id in list(self.links.items()):
+            if person_id == absorb:
+                self.links[linked_ref] = keep
+        self.result.issues.append(IdentityIssue(IssueKind.MERGED_PEOPLE, ref, why))
+        return keep
+
+    def _new_person(self, record: RecordIdentity) -> str:
+        person_id = new_id()
+        self.store.people.upsert(Person(id=person_id, email=record.email))
+        self.result.created += 1
+        self._link(record.ref, person_id, LinkReason.CREATED)
+        return person_id
+
+    def _by_email(self, record: RecordIdentity) -> str | None:
+        if record.email is None:
+            return None
+        candidates = [
+            found for found in self.store.people.by_email(record.email) if found.merged_into is None
+        ]
+        system, kind = record.ref.system, record.ref.object_type
+        for candidate in candidates:
+            taken = self._taken(candidate.id)
+            if (system, kind) not in taken:
+                return candidate.id
+        if candidates:
+            self.result.issues.append(
+                IdentityIssue(
+                    IssueKind.AMBIGUOUS_EMAIL,
+                    record.ref,
+                    f"another {system.value} {kind} already has this e-mail address; "
+                    "left unlinked (merge or fix the duplicate in the CRM)",
+                )
+            )
+            return ""
+        return None
+
+    def resolve(self, record: RecordIdentity) -> None:
+        ref = record.ref
+        person_id = self.links.get(ref)
+        if record.deleted:
+            # A merge loser hands its person to the survivor before its link closes.
+            for survivor in _merged_refs(record):
+                if person_id and survivor in self.links:
+                    self._merge(self.links[survivor], person_id, ref, "merged in Salesforce")
+            if ref in self.links:
+                self.store.links.close(ref)
+                del self.links[ref]
+            self.result.person_of[ref] = None
+            return
+        if person_id is None:
+            for other in _merged_refs(record):
+                if other in self.links:
+                    person_id = self.links[other]
+                    break
+        contact = _contact_ref(record)
+        if contact is not None:
+            contact_person = self.links.get(contact)
+            if person_id is None:
+                person_id = contact_person
+            elif contact_person is not None and contact_person != person_id:
+                person_id = self._merge(person_id, contact_person, ref, "lead converted")
+            if person_id is None:
+                person_id = self._by_email(record) or None
+            if person_id is None:
+                person_id = self._new_person(record)
+            self._link(contact, person_id, LinkReason.CONVERSION)
+            self._link(ref, person_id, LinkReason.STORED)
+            # The converted Lead is history now: writes go to the Contact.
+            self.store.links.close(ref)
+            self.links.pop(ref, None)
+            self.result.person_of[ref] = None
+            self.result.person_of[contact] = person_id
+            return
+        if person_id is not None:
+            for other in _merged_refs(record):
+                other_person = self.links.get(other)
+                if other_person is not None and other_person != person_id:
+                    person_id = self._merge(person_id, other_person, ref, "merged in HubSpot")
+                if other in self.links:
+                    self.store.links.close(other)
+                    del self.links[other]
+            self._link(ref, person_id, LinkReason.STORED)
+            self.result.person_of[ref] = person_id
+            return
+        matched = self._by_email(record)
+        if matched == "":
+            self.result.person_of[ref] = None
+            return
+        if matched is not None:
+            self._link(ref, matched, LinkReason.EMAIL_MATCH)
+            self.result.person_of[ref] = matched
+            return
+        self.result.person_of[ref] = self._new_person(record)
+
+
+def resolve(store: StateStore, records: Sequence[RecordIdentity]) -> Resolution:
+    """Resolve a page of records to people, linking and merging in the state store.
+
+    Call inside ``store.transaction()`` together with the rest of the page's work.
+    Contacts are resolved before Leads so that "the Contact wins" holds within a page too.
+    """
+    resolver = _Resolver(store, records)
+    ordered = sorted(
+        records, key=lambda r: (r.ref.object_type not in _CONTACT_TYPES, r.ref.record_id)
+    )
+    for record in ordered:
+        resolver.resolve(record)
+    return resolver.result

@@ -1,0 +1,181 @@
+"""What a run did, for the terminal, ``--json``, the state store and the scheduler's alerts.
+
+Reports hold counts and record ids, never names or e-mail addresses (a report is shown at
+info level and kept in the state store).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from connector.errors import System
+from connector.state import JsonValue
+from connector.state.models import RunOutcome
+
+if TYPE_CHECKING:
+    from connector.sync.apply import ApplyOutcome
+    from connector.sync.decide import PersonResult
+    from connector.sync.pull import PullStats
+
+__all__ = ["DriftReport", "RunReport"]
+
+_EXAMPLES = 20
+
+
+@dataclass
+class RunReport:
+    job: str
+    run_id: str
+    started_at: datetime
+    dry_run: bool = False
+    ended_at: datetime | None = None
+    outcome: RunOutcome | None = None
+    stopped: str = ""
+    pulled: Counter[str] = field(default_factory=Counter)
+    activities: Counter[str] = field(default_factory=Counter)
+    evaluated: int = 0
+    stage_changes: int = 0
+    stages: Counter[str] = field(default_factory=Counter)
+    bands: Counter[str] = field(default_factory=Counter)
+    planned: dict[str, int] = field(default_factory=dict)
+    written: Counter[str] = field(default_factory=Counter)
+    fields_written: Counter[str] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)
+    rejections: list[dict[str, str]] = field(default_factory=list)
+    identity_issues: list[dict[str, str]] = field(default_factory=list)
+    data_issues: int = 0
+    stale: list[str] = field(default_factory=list)
+    api_calls: dict[System, int] = field(default_factory=dict)
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+    @property
+    def written_total(self) -> int:
+        return sum(self.written.values())
+
+    def add_pull(self, stats: PullStats) -> None:
+        self.pulled.update(stats.records)
+        self.activities.update(stats.activities)
+        self.data_issues += len(stats.data_issues)
+        for issue in stats.identity_issues[: _EXAMPLES - len(self.identity_issues)]:
+            self.identity_issues.append(
+                {"kind": issue.kind.value, "record": str(issue.ref), "detail": issue.detail}
+            )
+
+    def add_decisions(self, results: Sequence[PersonResult]) -> None:
+        self.evaluated += len(results)
+        for result in results:
+            self.stages[result.decision.stage.value] += 1
+            self.bands[result.decision.band] += 1
+
+    def add_apply(self, applied: ApplyOutcome) -> None:
+        self.written.update(applied.written)
+        self.fields_written.update(applied.fields)
+        self.rejected.update(applied.rejected)
+        for ref, code, message in applied.rejections[: _EXAMPLES - len(self.rejections)]:
+            self.rejections.append({"record": str(ref), "code": code, "message": message})
+
+    def finish(self, ended: datetime, outcome: RunOutcome, calls: Mapping[System, int]) -> None:
+        self.ended_at = ended
+        self.outcome = outcome
+        self.api_calls = dict(calls)
+
+    @property
+    def seconds(self) -> float:
+        return 0.0 if self.ended_at is None else (self.ended_at - self.started_at).total_seconds()
+
+    def counts(self) -> dict[str, int]:
+        counts = {
+            "pulled": sum(self.pulled.values()),
+            "activities": sum(self.activities.values()),
+            "evaluated": self.evaluated,
+            "stage_changes": self.stage_changes,
+            "written": self.written_total,
+            "rejected": self.rejected_total,
+            "data_issues": self.data_issues,
+            "identity_issues": len(self.identity_issues),
+            "stale": len(self.stale),
+        }
+        counts.update({f"written.{key}": value for key, value in self.written.items()})
+        return counts
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {
+            "job": self.job,
+            "run_id": self.run_id,
+            "dry_run": self.dry_run,
+            "started_at": self.started_at.isoformat(),
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "seconds": round(self.seconds, 3),
+            "outcome": self.outcome.value if self.outcome else None,
+            "stopped": self.stopped,
+            "counts": dict(self.counts()),
+            "pulled": dict(self.pulled),
+            "activities": dict(self.activities),
+            "stages": dict(self.stages),
+            "bands": dict(self.bands),
+            "planned": dict(self.planned),
+            "written": dict(self.written),
+            "fields_written": dict(self.fields_written),
+            "rejected": dict(self.rejected),
+            "rejections": [dict(item) for item in self.rejections],
+            "identity_issues": [dict(item) for item in self.identity_issues],
+            "stale": list(self.stale[:_EXAMPLES]),
+            "api_calls": {system.value: calls for system, calls in self.api_calls.items()},
+        }
+
+
+@dataclass
+class DriftReport:
+    """How far the two CRMs disagree, person by person, field by field."""
+
+    compared: int = 0  # people with a record in both systems
+    stage_disagreements: int = 0
+    fields: Counter[str] = field(default_factory=Counter)  # mapping -> records to fix
+    examples: list[dict[str, str]] = field(default_factory=list)
+    only_salesforce: int = 0
+    only_hubspot: int = 0
+
+    @property
+    def drift(self) -> int:
+        """People whose stage differs across the CRMs: the headline number."""
+        return self.stage_disagreements
+
+    def add(self, results: Sequence[PersonResult]) -> None:
+        for result in results:
+            systems = set(result.primary)
+            if systems == {System.SALESFORCE, System.HUBSPOT}:
+                self.compared += 1
+                stages = {result.shown.get(system) for system in systems}
+                if len(stages) > 1:
+                    self.stage_disagreements += 1
+                    if len(self.examples) < _EXAMPLES:
+                        self.examples.append(
+                            {
+                                str(item.ref): str(result.shown.get(system, "?"))
+                                for system, item in result.primary.items()
+                            }
+                        )
+            elif systems == {System.SALESFORCE}:
+                self.only_salesforce += 1
+            elif systems == {System.HUBSPOT}:
+                self.only_hubspot += 1
+            for record in result.records:
+                for change in record.changes:
+                    self.fields[change.mapping or change.field] += 1
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {
+            "compared": self.compared,
+            "stage_disagreements": self.stage_disagreements,
+            "only_salesforce": self.only_salesforce,
+            "only_hubspot": self.only_hubspot,
+            "fields": dict(self.fields),
+            "examples": [dict(item) for item in self.examples],
+        }
