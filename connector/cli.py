@@ -157,10 +157,16 @@ def config_check(ctx: typer.Context) -> None:
     stdout.print("configuration ok")
 
 
+_registered: list[bool] = []
+
+
 def _register_groups() -> None:
-    """Attach the command groups that live beside the code they drive."""
+    """Attach the command groups that live beside the code they drive (once per process)."""
     from importlib import import_module
 
+    if _registered:
+        return
+    _registered.append(True)
     for module_name, attribute in _COMMAND_GROUPS:
         module = import_module(module_name)
         getattr(module, attribute)(app)
