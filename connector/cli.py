@@ -22,6 +22,7 @@ from rich.table import Table
 
 from connector import __version__
 from connector.errors import ConfigError, CrmsyncError, ExitCode
+from connector.logs import configure_logging
 from connector.settings import (
     DEFAULT_CONFIG_FILE,
     DEFAULT_ENV_FILE,
@@ -58,7 +59,22 @@ class AppContext:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.config_file, self.env_file)
+            # Every command that reads settings logs as they say (level, text or JSON), through
+            # the redacting filter, with the configured secrets scrubbed.
+            configure_logging(
+                self._settings.log_level,
+                self._settings.log_format,
+                secrets=_secret_values(self._settings.model_dump()),
+            )
         return self._settings
+
+
+def _secret_values(data: Any) -> list[str]:
+    if isinstance(data, SecretStr):
+        return [data.get_secret_value()]
+    if isinstance(data, dict):
+        return [secret for value in data.values() for secret in _secret_values(value)]
+    return []
 
 
 def _version(value: bool) -> None:

@@ -64,8 +64,11 @@ class RedactingFilter(logging.Filter):
         record.args = None
         if record.exc_info and record.exc_info[1] is not None:
             formatter = logging.Formatter()
-            record.exc_text = redact(formatter.formatException(record.exc_info), self._secrets)
+            record.exc_text = formatter.formatException(record.exc_info)
             record.exc_info = None
+        if record.exc_text:
+            # Another handler's filter may have formatted it already, knowing other secrets.
+            record.exc_text = redact(record.exc_text, self._secrets)
         return True
 
 
@@ -110,4 +113,3 @@ def configure_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[
         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     logger.addHandler(handler)
-    logger.propagate = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -12,6 +13,17 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 POSTGRES_ENV = "CRMSYNC_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(autouse=True)
+def _restore_connector_logger() -> Iterator[None]:
+    """CLI tests configure the ``connector`` logger as the real CLI does; undo it after each."""
+    logger = logging.getLogger("connector")
+    saved = (logger.level, list(logger.handlers), logger.propagate)
+    yield
+    logger.setLevel(saved[0])
+    logger.handlers[:] = saved[1]
+    logger.propagate = saved[2]
 
 
 @pytest.fixture

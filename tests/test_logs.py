@@ -48,3 +48,20 @@ def test_filter_redacts_args_and_tracebacks(caplog: pytest.LogCaptureFixture) ->
     assert "bob@example.org" not in text
     assert "ultra-secret-42" not in text
     assert "[REDACTED]" in text
+
+
+def test_two_filters_with_different_secrets_both_redact_a_traceback() -> None:
+    first, second = RedactingFilter(secrets=["first-secret-1"]), RedactingFilter(["second-2"])
+    try:
+        raise RuntimeError("first-secret-1 and second-2")
+    except RuntimeError:
+        import sys
+
+        record = logging.LogRecord(
+            "connector.x", logging.ERROR, __file__, 1, "boom", None, sys.exc_info()
+        )
+    first.filter(record)  # formats the traceback knowing only the first secret
+    second.filter(record)
+    assert record.exc_text is not None
+    assert "first-secret-1" not in record.exc_text
+    assert "second-2" not in record.exc_text
