@@ -128,13 +128,17 @@ def backtest_command(
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Synthetic data seed.")] = 7,
     people: Annotated[int, typer.Option("--people", help="Synthetic people to replay.")] = 5000,
+    from_state: Annotated[
+        bool,
+        typer.Option("--from-state", help="Replay the people in the state store instead."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """Replay the rules over people with a known outcome; compare with a candidate file.
 
     Reports AUC, conversion by score band, precision and recall at the prospect stage, top-decile lift and how many people the candidate would move.
 
-    The people replayed are the sandbox's synthetic population (--seed, --people), whose outcomes are known. Replaying the real people in the state store comes with the sync engine and is not available yet.
+    By default the people replayed are the sandbox's synthetic population (--seed, --people), whose outcomes are known. With --from-state they are the people crmsync has synced (outcomes from won/lost deals, conversions, disqualifications and stale leads).
     """  # noqa: E501 (typer reflows help text; keep paragraphs on one line)
     from connector.rules.synthetic import synthetic_examples
     from connector.sandbox.seed import DEFAULT_AS_OF
@@ -143,14 +147,26 @@ def backtest_command(
         raise ConfigError([Problem(where="--people", message="must be at least 1")])
     current_rules: Rules = load_rules(current or _configured(ctx))
     candidate_rules = load_rules(candidate) if candidate is not None else None
-    when = _as_of(as_of) or DEFAULT_AS_OF
-    report = backtest(
-        synthetic_examples(seed, people, as_of=when), current_rules, when, candidate_rules
-    )
+    if from_state:
+        from connector.state import StateStore
+        from connector.sync.history import state_examples
+
+        when = _as_of(as_of) or datetime.now(UTC)
+        context: AppContext = ctx.obj
+        with StateStore.from_settings(context.settings()) as store:
+            examples = state_examples(store, when)
+            report = backtest(examples, current_rules, when, candidate_rules)
+        title = "the people in the state store"
+    else:
+        when = _as_of(as_of) or DEFAULT_AS_OF
+        report = backtest(
+            synthetic_examples(seed, people, as_of=when), current_rules, when, candidate_rules
+        )
+        title = f"{people} synthetic people (seed {seed})"
     if as_json:
         stdout.print_json(json.dumps(report.to_dict()))
         return
-    _print_report(report, f"{people} synthetic people (seed {seed})")
+    _print_report(report, title)
 
 
 def register(app: typer.Typer) -> None:
