@@ -99,7 +99,9 @@ class HubSpotBudget:
     """Budgets for one HubSpot app: the ten-second burst, search per second, and this run's
     share of the account's daily limit.
 
-    Search is exempt from the ten-second limit (HubSpot marks it so) and has its own.
+    Search is exempt from the ten-second limit (HubSpot marks it so) and has its own; the v4
+    association batch reads are exempt too (``x-hubspot-rate-limit-exemptions: ["ten-secondly"]``)
+    and count only toward the daily limit.
     """
 
     def __init__(
@@ -124,9 +126,9 @@ class HubSpotBudget:
     def calls(self) -> int:
         return self._calls
 
-    def before_call(self, *, search: bool = False) -> None:
-        """Wait for the right window and count the call; raises when the run's share of the
-        daily limit is spent."""
+    def before_call(self, *, search: bool = False, burst_exempt: bool = False) -> None:
+        """Wait for the right window (none for a ``burst_exempt`` call) and count the call;
+        raises when the run's share of the daily limit is spent."""
         with self._lock:
             if self._calls >= self.max_calls:
                 raise QuotaExhaustedError(
@@ -136,7 +138,10 @@ class HubSpotBudget:
                     code="RUN_SHARE_SPENT",
                 )
             self._calls += 1
-        (self.search if search else self.burst).acquire()
+        if search:
+            self.search.acquire()
+        elif not burst_exempt:
+            self.burst.acquire()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,9 @@ ask of an adapter:
 
 * :class:`CrmSource` — pull changed people since a :class:`Cursor` (capped at the run's start),
   pull their activity, describe the writable schema;
-* :class:`CrmSink` — write a batch of field changes to existing records, or create records by
-  upserting on the connector's own external id so that a retried create never duplicates.
+* :class:`CrmSink` — write a batch of field changes to existing records, create records by
+  upserting on the connector's own external id so that a retried create never duplicates, or
+  delete records (erasure requests).
 
 Field values are the JSON scalars both CRMs agree on (``str | int | float | bool | None``).
 HubSpot sends every property as a string; adapters pass values through as received and leave
@@ -31,6 +32,7 @@ __all__ = [
     "CrmSink",
     "CrmSource",
     "Cursor",
+    "DeleteRequest",
     "FieldSchema",
     "FieldValue",
     "ObjectSchema",
@@ -190,6 +192,15 @@ class UpsertRequest(BaseModel):
     fields: dict[str, FieldValue]
 
 
+class DeleteRequest(BaseModel):
+    """Delete one record (Salesforce: to the recycle bin; HubSpot: archive)."""
+
+    model_config = _FROZEN
+
+    object_type: str
+    record_id: str
+
+
 class WriteStatus(StrEnum):
     WRITTEN = "written"
     REJECTED = "rejected"
@@ -274,4 +285,9 @@ class CrmSink(Protocol):
 
     def upsert(self, requests: Sequence[UpsertRequest]) -> list[WriteResult]:
         """Create or update records keyed on the connector's person id."""
+        ...
+
+    def delete(self, requests: Sequence[DeleteRequest]) -> list[WriteResult]:
+        """Delete records (an erasure request). A record that is already gone counts as
+        deleted; deleting is idempotent, so a stopped batch can simply be asked again."""
         ...

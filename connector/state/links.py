@@ -11,9 +11,9 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from connector.errors import StateError
+from connector.errors import StateError, System
 from connector.funnel import SourceRef
-from connector.state._db import Db
+from connector.state._db import Db, chunks
 from connector.state._links import (
     active_links,
     close_links,
@@ -108,6 +108,20 @@ class LinkStore:
         )
         with self._db.read() as connection:
             return [link_from_row(row) for row in connection.execute(query)]
+
+    def systems_of(self, person_ids: Iterable[str]) -> dict[str, frozenset[System]]:
+        """The systems in which each person has an active link (one query per thousand)."""
+        found: dict[str, set[System]] = {}
+        with self._db.read() as connection:
+            for batch in chunks(dict.fromkeys(person_ids)):
+                query = (
+                    select(links.c.person_id, links.c.system)
+                    .where(links.c.person_id.in_(batch), links.c.active)
+                    .distinct()
+                )
+                for person_id, system in connection.execute(query):
+                    found.setdefault(person_id, set()).add(System(system))
+        return {person_id: frozenset(systems) for person_id, systems in found.items()}
 
     def for_person(self, person_id: str, *, include_history: bool = False) -> list[Link]:
         """A person's links (active ones only unless ``include_history``), oldest first."""

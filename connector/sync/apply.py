@@ -14,6 +14,7 @@ idempotent (PATCH, and upserts keyed on the person id), so repeating one is harm
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ class ApplyOutcome:
     fields: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
     stale: int = 0
+    linked_existing: int = 0  # creates answered "already exists": linked instead
     rejections: list[tuple[SourceRef, str, str]] = field(default_factory=list)
 
     def merge(self, other: ApplyOutcome) -> None:
@@ -46,7 +48,20 @@ class ApplyOutcome:
         self.fields.update(other.fields)
         self.rejected.update(other.rejected)
         self.stale += other.stale
+        self.linked_existing += other.linked_existing
         self.rejections.extend(other.rejections[: max(0, 50 - len(self.rejections))])
+
+
+_EXISTING_ID = re.compile(r"Existing ID: (\d+)")
+
+
+def _existing_contact(kind: WriteKind, system: System, result: WriteResult) -> SourceRef | None:
+    """The contact HubSpot names when it refuses to create a duplicate e-mail address."""
+    if kind is not WriteKind.CREATE or system is not System.HUBSPOT or result.ok:
+        return None
+    if result.code != "CONFLICT" or not (match := _EXISTING_ID.search(result.message)):
+        return None
+    return SourceRef(system=System.HUBSPOT, object_type="contacts", record_id=match.group(1))
 
 
 def _send(
@@ -96,6 +111,7 @@ def apply_records(
     cleared: list[SourceRef] = []
     links: list[tuple[SourceRef, str, LinkReason]] = []
     created: list[Observed] = []
+    relink: set[str] = set()
     for (system, object_type, kind), group in groups.items():
         results = _send(sinks[system], kind, object_type, group)
         if len(results) != len(group):
@@ -105,6 +121,15 @@ def apply_records(
         label = f"{system.value}.{kind.value}"
         for record, result in zip(group, results, strict=True):
             target = SourceRef(system=system, object_type=object_type, record_id=record.record_id)
+            existing = _existing_contact(kind, system, result)
+            if existing is not None:
+                # HubSpot refused a create because a contact with this e-mail exists (it was
+                # outside this run's window): that contact is the person. Link it and let the
+                # next run merge and write it, instead of dead-lettering a duplicate.
+                links.append((existing, record.person_id, LinkReason.EMAIL_MATCH))
+                relink.add(record.person_id)
+                outcome.linked_existing += 1
+                continue
             if not result.ok:
                 outcome.rejected[label] += 1
                 reason = f"{result.code}: {result.message}" if result.code else result.message
@@ -172,6 +197,7 @@ def apply_records(
             store.dead_letters.clear_record(ref)
         if letters:
             store.dead_letters.add_many(letters)
+        store.dirty.mark(relink, "linked existing")
     for ref, code, _ in outcome.rejections[-len(letters) :] if letters else ():
         log.info(
             "%s %s rejected (%s); dead-lettered",

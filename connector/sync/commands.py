@@ -21,14 +21,18 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from connector.crm.connect import connect
+from connector.crm.types import CrmSink
 from connector.errors import ConfigError, ExitCode, Problem, System
 from connector.funnel import normalise_email
+from connector.logs import add_secrets
 from connector.settings import Settings
 from connector.state import StateStore
-from connector.sync.engine import exit_code
+from connector.sync.engine import EngineOptions, exit_code
+from connector.sync.erase import delete_in_crms, linked_records
 from connector.sync.plan import Plan, read_plan
 from connector.sync.report import DriftReport, RunReport
-from connector.sync.wiring import connected
+from connector.sync.wiring import connected, require_credentials
 
 __all__ = ["register", "render_plan", "render_report"]
 
@@ -136,12 +140,19 @@ def sync(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")] = False,
     backfill: Annotated[bool, typer.Option(help="Read everything, ignoring watermarks.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run report as JSON.")] = False,
+    chunk: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="People per decide-and-write round: each round is one checkpoint."
+        ),
+    ] = None,
 ) -> None:
     """Pull both CRMs, evaluate the rules, and write stage and score changes back."""
     settings = _settings(ctx)
+    options = EngineOptions(chunk=chunk) if chunk is not None else None
     with (
         progress_reporter(not as_json) as progress,
-        connected(settings, progress=progress) as engine,
+        connected(settings, progress=progress, options=options) as engine,
     ):
         if dry_run:
             plan, report = engine.plan(job="sync --dry-run", backfill=backfill)
@@ -270,14 +281,41 @@ def deadletter_drop(
 def forget(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="The person's e-mail address.")],
+    in_crms: Annotated[
+        bool,
+        typer.Option(
+            "--in-crms",
+            help="Also delete the person's records in both CRMs through their APIs, first.",
+        ),
+    ] = False,
 ) -> None:
-    """Erase a person from the state store (an erasure request). The CRMs keep their records;
-    delete them there through your CRM's own erasure tools."""
+    """Erase a person from the state store (an erasure request). With --in-crms, first ask
+    both CRMs to delete every record crmsync linked to the person (Salesforce: recycle bin;
+    HubSpot: archive); if a CRM refuses, the state store is kept so the request can be
+    repeated."""
     try:
         address = normalise_email(email)
     except ValueError as exc:
         raise ConfigError([Problem(where="argument EMAIL", message=str(exc))]) from None
+    settings = _settings(ctx)
+    if in_crms:
+        require_credentials(settings)
     with _store(ctx) as store:
+        if in_crms:
+            refs = linked_records(store, address)
+            adapters = connect(settings)
+            add_secrets(adapters.secrets())
+            sinks: dict[System, CrmSink] = {
+                System.SALESFORCE: adapters.salesforce,
+                System.HUBSPOT: adapters.hubspot,
+            }
+            erasure = delete_in_crms(refs, sinks)
+            _out.print(f"deleted {len(erasure.deleted)} records in the CRMs")
+            if erasure.refused:
+                for ref, reason in erasure.refused:
+                    _out.print(f"refused {ref}: {reason}")
+                _out.print("the state store is kept: run the same command again to retry")
+                raise typer.Exit(int(ExitCode.FINISHED_WITH_REJECTIONS))
         result = store.forget(address)
     if not result.people:
         _out.print("no person with that address is stored")

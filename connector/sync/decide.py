@@ -100,6 +100,9 @@ class PersonInputs:
     observed: Sequence[Observed]
     provenance: Mapping[ProvenanceKey, Provenance]
     activities: Sequence[StoredActivity]
+    # Systems where the person has an active link, observed yet or not (a converted Lead's
+    # Contact is linked before it is pulled): never create a record there.
+    linked: frozenset[System] = frozenset()
 
 
 @dataclass
@@ -369,10 +372,16 @@ def decide(
         primary=primary,
         shown={entry.system: entry.stage for entry in stages},
     )
+    # The reason explains the last move. When neither the stage nor a score moved, a new
+    # wording alone (a hand-set stage is "set by hand" once, then held by the rules) is not
+    # worth a write of its own: it would make the run after this one write again. It still
+    # goes out with any other change to the record (a retried stage write, a new title).
+    settled = _settled(stored, decision)
+    reasons = {mapping.name for mapping in mappings.for_field("score.reason")}
     for system in (System.SALESFORCE, System.HUBSPOT):
         item = primary.get(system)
         if item is None:
-            if primary and create.allows(system, decision.stage):
+            if primary and system not in inputs.linked and create.allows(system, decision.stage):
                 plan = _create(system, person, merged, decided, mappings, create, schemas)
                 if plan is not None:
                     result.records.append(plan)
@@ -407,6 +416,8 @@ def decide(
                     reason=why,
                 )
             )
+        if settled and all(change.mapping in reasons for change in changes):
+            changes = []
         if changes:
             result.records.append(
                 RecordPlan(
@@ -422,6 +433,18 @@ def decide(
                 )
             )
     return result
+
+
+def _settled(stored: Person, decision: Decision) -> bool:
+    """Did this evaluation leave the stage and every written score as they were?"""
+    before = stored.score
+    if before is None or stored.stage is not decision.stage:
+        return False
+    return before.rules_version == decision.rules_version and (
+        round(before.total),
+        round(before.fit),
+        round(before.engagement),
+    ) == (round(decision.total), round(decision.fit), round(decision.engagement))
 
 
 def _surely_forward(current: JsonScalar, wanted: JsonScalar) -> bool:

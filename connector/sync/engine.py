@@ -10,10 +10,9 @@ chunks, so a sync of 200,000 people holds one chunk at a time.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from connector.crm.types import CrmSink, CrmSource, ObjectSchema
@@ -29,6 +28,7 @@ from connector.mapping.model import MappingSet
 from connector.rules import Rules
 from connector.state import JsonValue, Observed, StateStore
 from connector.state.models import PersonRecord, RunOutcome, StageChange, new_id
+from connector.sync._lease import Lease
 from connector.sync.apply import ApplyOutcome, apply_records
 from connector.sync.decide import CreatePolicy, PersonInputs, PersonResult, decide
 from connector.sync.normalise import Normaliser
@@ -85,6 +85,7 @@ class SyncEngine:
     def pull(self, run_start: datetime, *, backfill: bool = False) -> PullStats:
         normaliser = Normaliser(self.mappings)
         stats = PullStats()
+        waiting = self._waiting_records()
         for source in self.sources.values():
             pull_people(
                 source,
@@ -97,24 +98,37 @@ class SyncEngine:
                 progress=self.progress,
                 stats=stats,
             )
-        pulled: dict[System, dict[str, list[str]]] = {}
-        for ref in stats.pulled_refs:
-            pulled.setdefault(ref.system, {}).setdefault(ref.object_type, []).append(ref.record_id)
+        wanted = stats.activity_due
+        for ref in waiting:
+            wanted.setdefault(ref.system, {}).setdefault(ref.object_type, []).append(ref.record_id)
+        # Every source, even with nothing due: activity changes on records that did not.
         for system, source in self.sources.items():
-            if system in pulled:
-                pull_activity(
-                    source,
-                    self.store,
-                    pulled[system],
-                    pair=self.options.pair,
-                    run_start=run_start,
-                    stats=stats,
-                    progress=self.progress,
-                )
+            pull_activity(
+                source,
+                self.store,
+                wanted.get(system, {}),
+                pair=self.options.pair,
+                run_start=run_start,
+                stats=stats,
+                progress=self.progress,
+            )
         # Dead letters whose retry time has come are planned again with their people.
         due = self.store.dead_letters.due(run_start)
         self.store.dirty.mark({d.person_id for d in due if d.person_id}, "retry")
         return stats
+
+    def _waiting_records(self) -> list[SourceRef]:
+        """The records of people still dirty from an earlier run.
+
+        A run killed after pulling people but before pulling their activity leaves them dirty
+        with their people cursors advanced: the next run would not pull those records again,
+        and without this would evaluate them without the activity it never read.
+        """
+        refs: list[SourceRef] = []
+        for batch in self._chunks():
+            for items in self.store.observations.for_people(batch).values():
+                refs.extend(item.ref for item in items if not item.deleted)
+        return refs
 
     # -- deciding --------------------------------------------------------------------------
 
@@ -123,6 +137,12 @@ class SyncEngine:
         observed = self.store.observations.for_people(person_ids)
         provenance = self.store.provenance.get_many(person_ids)
         activities = self.store.activities.for_people(person_ids)
+        linked = self.store.links.systems_of(person_ids)
+        # A record whose link identity resolution closed without the CRM reporting it deleted
+        # (a contact HubSpot merged into another) is history: never the one to write to.
+        current = self.store.links.resolve(
+            item.ref for items in observed.values() for item in items if not item.deleted
+        )
         found: list[PersonInputs] = []
         for person_id in person_ids:
             record = records.get(person_id)
@@ -131,13 +151,17 @@ class SyncEngine:
             found.append(
                 PersonInputs(
                     record=record,
-                    observed=observed.get(person_id, []),
+                    observed=[
+                        item if item.deleted or item.ref in current else replace(item, deleted=True)
+                        for item in observed.get(person_id, [])
+                    ],
                     provenance={
                         key: value
                         for key, value in provenance.items()
                         if key.person_id == person_id
                     },
                     activities=activities.get(person_id, []),
+                    linked=linked.get(person_id, frozenset()),
                 )
             )
         return found
@@ -157,7 +181,7 @@ class SyncEngine:
 
     def drift(self) -> DriftReport:
         """Pull, then compare every person across both CRMs (writes nothing anywhere)."""
-        run_start = self.clock()
+        run_start = self._run_start()
         report = DriftReport()
         with self._locked(new_id()):
             self.pull(run_start)
@@ -228,16 +252,21 @@ class SyncEngine:
 
     def plan(self, *, job: str = "plan", backfill: bool = False) -> tuple[Plan, RunReport]:
         """Pull and decide everything, write nothing to the CRMs; return the plan."""
-        run_start = self.clock()
-        report = RunReport(job=job, run_id=new_id(), started_at=run_start, dry_run=True)
+        run_start = self._run_start()
+        run = self.store.runs.start(job)
+        report = RunReport(job=job, run_id=run.id, started_at=run_start, dry_run=True)
         records: list[RecordPlan] = []
-        with self._locked(report.run_id):
-            stats = self.pull(run_start, backfill=backfill)
-            report.add_pull(stats)
-            for batch in self._chunks():
-                results = self.decide_chunk(batch, scoring_time(run_start))
-                report.add_decisions(results)
-                records.extend(record for result in results for record in result.records)
+        try:
+            with self._locked(report.run_id):
+                stats = self.pull(run_start, backfill=backfill)
+                report.add_pull(stats)
+                for batch in self._chunks():
+                    results = self.decide_chunk(batch, scoring_time(run_start))
+                    report.add_decisions(results)
+                    records.extend(record for result in results for record in result.records)
+        except BaseException:
+            self.store.runs.finish(run.id, RunOutcome.FAILED, report=report.to_json())
+            raise
         plan = Plan(
             created_at=run_start,
             run_id=report.run_id,
@@ -247,12 +276,20 @@ class SyncEngine:
         )
         report.planned = plan.summary()
         report.finish(self.clock(), RunOutcome.SUCCEEDED, self._calls())
+        # A dry run is a run too: it leaves its report (what would be written) in the store.
+        self.store.runs.finish(
+            run.id,
+            RunOutcome.SUCCEEDED,
+            counts=report.counts(),
+            api_calls=dict(report.api_calls),
+            report=report.to_json(),
+        )
         return plan, report
 
     def sync(self, *, job: str = "sync", backfill: bool = False) -> RunReport:
         """Pull, decide and write, chunk by chunk; record the run. Never raises for a run that
         can be resumed (quota): the report says how it ended."""
-        run_start = self.clock()
+        run_start = self._run_start()
         run = self.store.runs.start(job)
         report = RunReport(job=job, run_id=run.id, started_at=run_start)
         outcome = RunOutcome.FAILED
@@ -293,7 +330,7 @@ class SyncEngine:
     def apply_plan(self, plan: Plan, *, job: str = "apply") -> RunReport:
         """Execute a saved plan. Records changed in the CRM since the plan was made are
         refused as stale (and reported); their people are planned again by the next sync."""
-        run_start = self.clock()
+        run_start = self._run_start()
         run = self.store.runs.start(job)
         report = RunReport(job=job, run_id=run.id, started_at=run_start)
         outcome = RunOutcome.FAILED
@@ -362,37 +399,24 @@ class SyncEngine:
         if self.progress is not None:
             self.progress("people", len(batch))
 
+    def _run_start(self) -> datetime:
+        """Where every read of this run ends: the start, floored to a whole second.
+
+        Salesforce compares SOQL datetimes to the second and HubSpot to the millisecond. With
+        a shared whole-second cap, a record changed in the run's first partial second is left
+        to the next run in *both* systems; otherwise one side of a person could be seen
+        without the other, and the person mistaken for one that must be created.
+        """
+        return self.clock().replace(microsecond=0)
+
     def _stopping(self) -> bool:
         return self.stop is not None and self.stop.is_set()
 
     def _calls(self) -> dict[System, int]:
         return dict(self.api_calls()) if self.api_calls is not None else {}
 
-    def _locked(self, run_id: str) -> _Lease:
-        return _Lease(
-            self.store,
-            f"pair:{self.options.pair}",
-            f"{socket.gethostname()}:{run_id}",
-            self.options.lock_ttl,
-        )
-
-
-class _Lease:
-    """The run lock for the connection pair, held for the whole run."""
-
-    def __init__(self, store: StateStore, pair: str, holder: str, ttl: timedelta) -> None:
-        self._store, self._pair, self._holder, self._ttl = store, pair, holder, ttl
-
-    def __enter__(self) -> _Lease:
-        self._lease = self._store.locks.acquire(self._pair, self._holder, self._ttl)
-        return self
-
-    def renew(self) -> None:
-        """Extend the lease between chunks (never inside a transaction)."""
-        self._lease = self._store.locks.renew(self._lease, self._ttl)
-
-    def __exit__(self, *exc: object) -> None:
-        self._store.locks.release(self._lease)
+    def _locked(self, run_id: str) -> Lease:
+        return Lease(self.store, f"pair:{self.options.pair}", run_id, self.options.lock_ttl)
 
 
 def exit_code(report: RunReport) -> ExitCode:

@@ -26,7 +26,7 @@ from enum import StrEnum
 
 from connector.errors import System
 from connector.funnel import Person, SourceRef
-from connector.state import StateStore
+from connector.state import NewObservation, StateStore
 from connector.state.models import LinkReason, new_id
 
 __all__ = ["IdentityIssue", "IssueKind", "RecordIdentity", "Resolution", "resolve"]
@@ -138,6 +138,12 @@ class _Resolver:
             if records[absorb].created_at < records[keep].created_at:
                 keep, absorb = absorb, keep
             self.store.people.merge(absorb, keep)
+            # The records move with their links: the next evaluation of ``keep`` must see every
+            # record it now has, or which record is primary would change a run later.
+            self.store.observations.record(
+                NewObservation(item.ref, keep, item.modified_at, item.values, item.deleted)
+                for item in self.store.observations.for_people([absorb]).get(absorb, [])
+            )
         for linked_ref, person_id in list(self.links.items()):
             if person_id == absorb:
                 self.links[linked_ref] = keep

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,7 +39,11 @@ class PullStats:
     records: Counter[str] = field(default_factory=Counter)  # "salesforce.Lead" -> records
     activities: Counter[str] = field(default_factory=Counter)
     dirty: int = 0
-    pulled_refs: list[SourceRef] = field(default_factory=list)
+    activity_due: dict[System, dict[str, list[str]]] = field(default_factory=dict)
+    """Record ids (by system and object type) whose activity to read in full: records linked for
+    the first time. Activity of records already known arrives through the CRMs' own change
+    signals (window queries, HubSpot's Last Activity Date), so an edited record or the echo of
+    crmsync's own write costs no activity calls."""
     identity_issues: list[IdentityIssue] = field(default_factory=list)
     data_issues: list[DataIssue] = field(default_factory=list)
 
@@ -80,6 +84,7 @@ def pull_people(
                 before = {ref: link.person_id for ref, link in store.links.resolve(refs).items()}
                 resolution = resolve(store, [snapshot.identity for snapshot in snapshots])
                 observations: list[NewObservation] = []
+                first_seen: list[str] = []
                 touched: set[str] = set()
                 for snapshot in snapshots:
                     person = resolution.person_of.get(snapshot.ref)
@@ -92,6 +97,8 @@ def pull_people(
                         continue  # unlinked (ambiguous): reported, not synced
                     else:
                         owner, inactive = person, snapshot.identity.deleted
+                    if previous is None:
+                        first_seen.append(snapshot.ref.record_id)
                     observations.append(
                         NewObservation(
                             snapshot.ref, owner, snapshot.modified_at, snapshot.values, inactive
@@ -114,13 +121,45 @@ def pull_people(
                 )
             stats.records[label] += len(page.records)
             stats.dirty += len(changed)
-            stats.pulled_refs.extend(refs)
+            due = stats.activity_due.setdefault(source.system, {}).setdefault(object_type, [])
+            due.extend(first_seen)
             stats.identity_issues.extend(resolution.issues)
             for snapshot in snapshots:
                 stats.data_issues.extend(snapshot.issues)
             if progress is not None:
                 progress(label, len(page.records))
     return stats
+
+
+def _batches(records: Iterable[ActivityRecord], size: int) -> Iterator[list[ActivityRecord]]:
+    batch: list[ActivityRecord] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _record_types(
+    source: CrmSource, store: StateStore, records: list[ActivityRecord], due: Mapping[str, str]
+) -> dict[str, str]:
+    """The object type of every known person record the activity is attached to: the ones
+    asked for, and any other record crmsync has linked (window queries return activity of
+    records that did not change this run; activity of records crmsync does not know is
+    dropped)."""
+    types = dict(due)
+    other = {i for record in records for i in record.person_ids if i not in types}
+    if other:
+        refs = [
+            SourceRef(system=source.system, object_type=object_type, record_id=record_id)
+            for record_id in sorted(other)
+            for object_type in source.people_objects()
+        ]
+        for ref in store.links.resolve(refs):
+            types[ref.record_id] = ref.object_type
+    return types
 
 
 def pull_activity(
@@ -134,19 +173,18 @@ def pull_activity(
     progress: Progress | None = None,
     chunk: int = 2000,
 ) -> PullStats:
-    """Pull activity attached to ``record_ids`` (by object type) changed since the activity
-    cursor; store it and mark the people whose activity changed dirty."""
+    """Pull activity changed since the activity cursor: of ``record_ids`` (by object type; the
+    new or changed records), and whatever else the CRM's window queries return for records
+    crmsync knows. Store it and mark the people whose activity changed dirty. Called for every
+    source, even with no ids: activity can change on a record that did not."""
     stream = stream_name(pair, source.system, "activity")
     stored = store.cursors.get(stream)
     since = stored.watermark if stored is not None else None
-    ids = [record_id for values in record_ids.values() for record_id in values]
-    kinds = {record_id: kind for kind, values in record_ids.items() for record_id in values}
+    due = {record_id: kind for kind, values in record_ids.items() for record_id in values}
     label = f"{source.system.value}.activity"
-    for start in range(0, len(ids), chunk):
-        batch = ids[start : start + chunk]
-        records: list[ActivityRecord] = list(
-            source.pull_activity(batch, since=since, run_start=run_start)
-        )
+    pulled = source.pull_activity(list(due), since=since, run_start=run_start)
+    for records in _batches(pulled, chunk):
+        kinds = _record_types(source, store, records, due)
         items = stored_activities(source.system, records, kinds, as_of=run_start)
         with store.transaction():
             changed_refs = store.activities.put_many(items)

@@ -6,6 +6,7 @@ Everything an admin or user controls is validated first and every problem report
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -71,13 +72,15 @@ def connected(
     clock: Callable[[], datetime] = _utc_now,
     options: EngineOptions | None = None,
     progress: Callable[[str, int], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[SyncEngine]:
-    """An engine wired to both CRMs and the state store, closed afterwards."""
+    """An engine wired to both CRMs and the state store, closed afterwards. ``sleep`` is what
+    the adapters wait with between retries (tests pass a virtual one)."""
     mappings, rules = load_definitions(settings)
     require_credentials(settings)
     store = StateStore.from_settings(settings)
     try:
-        adapters = connect(settings)
+        adapters = connect(settings, sleep=sleep)
         salesforce, hubspot = adapters.salesforce, adapters.hubspot
         add_secrets(adapters.secrets())
         sources: dict[System, CrmSource] = {System.SALESFORCE: salesforce, System.HUBSPOT: hubspot}

@@ -76,6 +76,21 @@ def test_hubspot_search_uses_its_own_window_and_not_the_burst() -> None:
     assert budget.calls == 108
 
 
+def test_hubspot_association_reads_skip_the_burst_window_but_count_toward_the_day() -> None:
+    clock = FakeClock()
+    settings = HubSpotSettings(burst_limit_per_10s=100, daily_limit=1000, max_daily_share=0.2)
+    budget = HubSpotBudget(settings, clock=clock, sleep=clock.sleep, margin=0.0)
+    for _ in range(150):
+        budget.before_call(burst_exempt=True)
+    assert clock.now == pytest.approx(1000.0)  # 150 in no time: the ten-second limit is not theirs
+    assert budget.burst.in_window() == 0
+    for _ in range(50):
+        budget.before_call()
+    with pytest.raises(QuotaExhaustedError):
+        budget.before_call(burst_exempt=True)  # 200 calls: the run's share of the day is spent
+    assert budget.calls == 200
+
+
 def test_hubspot_budget_stops_at_the_runs_share_of_the_daily_limit() -> None:
     clock = FakeClock()
     settings = HubSpotSettings(daily_limit=100, max_daily_share=0.05)

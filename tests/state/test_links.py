@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from connector.errors import StateError
+from connector.errors import StateError, System
 from connector.state import LinkReason, StateStore
 
 from .conftest import START, FrozenClock, StatementLog, contact, hubspot, lead, person
@@ -116,3 +116,13 @@ def test_a_page_of_links_takes_a_bounded_number_of_statements(
     assert len(statements) <= 4
     assert len(resolved) == 2500
     assert lead("00Qnone") not in resolved
+
+
+def test_systems_of_people(store: StateStore) -> None:
+    store.people.upsert_many([person("p1", "a@example.com"), person("p2", "b@example.com")])
+    store.links.add(lead("00Q1"), "p1", LinkReason.CREATED)
+    store.links.add(hubspot("11"), "p1", LinkReason.EMAIL_MATCH)
+    store.links.add(hubspot("12"), "p2", LinkReason.CREATED)
+    store.links.close(hubspot("12"))
+    found = store.links.systems_of(["p1", "p2"])
+    assert found == {"p1": frozenset({System.SALESFORCE, System.HUBSPOT})}

@@ -160,3 +160,21 @@ def test_hubspot_only_lead_is_not_created_in_salesforce(mappings: MappingSet, ru
     result = decide(inputs, mappings, rules, AS_OF)
     assert result.decision.stage is FunnelStage.LEAD
     assert [r for r in result.records if r.kind is WriteKind.CREATE] == []
+
+
+def test_no_create_where_the_person_is_linked_but_not_yet_observed(
+    mappings: MappingSet, rules: Rules
+) -> None:
+    """A converted Lead's Contact is linked before it is pulled: never create a duplicate."""
+    record = PersonRecord(Person(id="p1", email="ada@acme-robotics.com"), AS_OF, AS_OF)
+    inputs = PersonInputs(
+        record,
+        [observed(HUB, HS_VALUES)],
+        {},
+        [],
+        linked=frozenset({System.SALESFORCE, System.HUBSPOT}),
+    )
+    result = decide(
+        inputs, mappings, rules, AS_OF, create=CreatePolicy(in_salesforce=FunnelStage.LEAD)
+    )
+    assert [r for r in result.records if r.kind is WriteKind.CREATE] == []

@@ -1,21 +1,38 @@
 """Contact activity: engagements and deals through associations v4 batch reads (≤100 inputs,
 per-input paging) plus batch reads of their properties; form conversions and page views from
-the contact's own properties."""
+the contact's own properties.
+
+Calls: per engagement type, ``ceil(contacts / 100)`` association reads and
+``ceil(engagements / 100)`` batch reads (ids gather across contact chunks until a batch is
+full). The contacts' conversion properties cost one batch read per 100 contacts, unless this
+run's incremental search already returned them (:class:`WindowActivity`).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from connector.crm.hubspot._pull import parse_instant
+from connector.crm.budget import bounded_map
+from connector.crm.hubspot._pull import epoch_ms, parse_instant
 from connector.crm.types import ActivityRecord, FieldValue
 from connector.errors import System
 
-__all__ = ["ENGAGEMENT_PROPERTIES", "MAX_BATCH", "pull_activity"]
+__all__ = [
+    "ACTIVITY_STAMP",
+    "CONVERSION_PROPERTIES",
+    "ENGAGEMENT_PROPERTIES",
+    "MAX_BATCH",
+    "WindowActivity",
+    "pull_activity",
+]
 
 MAX_BATCH = 100
+#: "Last Activity Date": HubSpot sets it when an engagement is logged against the contact.
+ACTIVITY_STAMP = "notes_last_updated"
 
 ENGAGEMENT_PROPERTIES: dict[str, tuple[str, ...]] = {
     "emails": ("hs_timestamp", "hs_email_direction", "hs_email_status", "hs_email_subject"),
@@ -68,6 +85,50 @@ Associations = Callable[[str, list[dict[str, Any]]], dict[str, Any]]
 BatchRead = Callable[[str, list[str], list[str]], dict[str, Any]]
 
 
+class WindowActivity:
+    """What one run's contact search saw that the activity pull needs.
+
+    * contacts whose Last Activity Date falls in an incremental window: an engagement was
+      logged against them, though their record may hold nothing new (the echo of crmsync's own
+      write looks the same), so their activity is read too;
+    * the conversion properties of the contacts searched, so that reading their form
+      submissions and page views costs no call. At most ``cap`` contacts are kept, as compact
+      tuples taken out again when read (a few MB however large the portal); contacts beyond
+      the cap are batch-read, 100 per call.
+    """
+
+    properties = (ACTIVITY_STAMP, *CONVERSION_PROPERTIES)
+
+    def __init__(self, cap: int = 20_000) -> None:
+        self.active: set[str] = set()
+        self.conversions: dict[str, tuple[Any, ...]] = {}
+        self._cap = cap
+
+    def watch(self, start: datetime | None) -> Callable[[dict[str, Any]], None]:
+        """The row observer for a search of the window opening at ``start`` (None: all)."""
+        since_ms = None if start is None else epoch_ms(start)
+
+        def observe(row: dict[str, Any]) -> None:
+            props = row.get("properties") or {}
+            contact = str(row["id"])
+            stamp = props.get(ACTIVITY_STAMP)
+            if since_ms is not None and stamp and epoch_ms(parse_instant(stamp)) >= since_ms:
+                self.active.add(contact)
+            if contact in self.conversions or len(self.conversions) < self._cap:
+                values = tuple(props.get(name) for name in CONVERSION_PROPERTIES)
+                self.conversions[contact] = values if _converted(values) else ()
+
+        return observe
+
+    def wanted(self, contact_ids: Sequence[str]) -> list[str]:
+        """``contact_ids`` and the contacts with activity logged in the window."""
+        return list(dict.fromkeys([*contact_ids, *sorted(self.active)]))
+
+
+def _converted(values: Iterable[Any]) -> bool:
+    return any(value not in (None, "", "0") for value in values)
+
+
 def _chunks(ids: Sequence[str], size: int = MAX_BATCH) -> Iterator[list[str]]:
     unique = list(dict.fromkeys(ids))
     for index in range(0, len(unique), size):
@@ -75,7 +136,7 @@ def _chunks(ids: Sequence[str], size: int = MAX_BATCH) -> Iterator[list[str]]:
 
 
 def _linked(
-    associations: Associations, to_type: str, contact_ids: list[str]
+    associations: Associations, to_type: str, *, contact_ids: list[str]
 ) -> dict[str, set[str]]:
     """``{object id: {contact ids}}``, following each input's own paging."""
     linked: dict[str, set[str]] = defaultdict(set)
@@ -97,49 +158,91 @@ def _value(value: Any) -> FieldValue:
     return value if value is None or isinstance(value, str | int | float | bool) else str(value)
 
 
+def _engagements(
+    batch_read: BatchRead,
+    object_type: str,
+    pending: dict[str, set[str]],
+    start: datetime | None,
+    end: datetime,
+) -> Iterator[ActivityRecord]:
+    """Batch-read up to 100 of the ``pending`` objects (taken out of it)."""
+    properties = ENGAGEMENT_PROPERTIES[object_type]
+    ids = list(pending)[:MAX_BATCH]
+    linked = {object_id: pending.pop(object_id) for object_id in ids}
+    answer = batch_read(object_type, ids, [*properties, "hs_lastmodifieddate"])
+    for row in answer.get("results") or ():
+        props = row.get("properties") or {}
+        modified_text = props.get("hs_lastmodifieddate") or row.get("updatedAt")
+        modified = parse_instant(modified_text) if modified_text else None
+        if modified is not None and (modified >= end or (start is not None and modified < start)):
+            continue
+        when = props.get("hs_timestamp") or props.get("createdate")
+        yield ActivityRecord(
+            system=System.HUBSPOT,
+            object_type=object_type,
+            id=str(row["id"]),
+            person_ids=tuple(sorted(linked.get(str(row["id"]), ()))),
+            occurred_at=parse_instant(when) if when else None,
+            modified_at=modified,
+            deleted=bool(row.get("archived")),
+            fields={k: _value(v) for k, v in props.items() if k in properties},
+        )
+
+
+def _conversions(
+    batch_read: BatchRead, chunk: list[str], known: dict[str, tuple[Any, ...]]
+) -> Iterator[ActivityRecord]:
+    rows: list[dict[str, Any]] = []
+    unknown: list[str] = []
+    for contact in chunk:
+        values = known.pop(contact, None)
+        if values is None:
+            unknown.append(contact)
+        elif values:
+            props = dict(zip(CONVERSION_PROPERTIES, values, strict=True))
+            rows.append({"id": contact, "properties": props})
+    if unknown:
+        answer = batch_read("contacts", unknown, [*CONVERSION_PROPERTIES, "lastmodifieddate"])
+        rows.extend(answer.get("results") or ())
+    for row in rows:
+        props = row.get("properties") or {}
+        if not _converted(props.get(name) for name in CONVERSION_PROPERTIES):
+            continue
+        when = props.get("recent_conversion_date")
+        yield ActivityRecord(
+            system=System.HUBSPOT,
+            object_type="contact_conversions",
+            id=f"{row['id']}:conversions",
+            person_ids=(str(row["id"]),),
+            occurred_at=parse_instant(when) if when else None,
+            fields={name: _value(props.get(name)) for name in CONVERSION_PROPERTIES},
+        )
+
+
 def pull_activity(
     associations: Associations,
     batch_read: BatchRead,
     contact_ids: Sequence[str],
     start: datetime | None,
     end: datetime,
+    conversions: dict[str, tuple[Any, ...]] | None = None,
+    concurrency: int = 1,
 ) -> Iterator[ActivityRecord]:
+    """Engagements, deals and conversions of ``contact_ids`` changed in ``[start, end)``;
+    ``conversions`` holds contacts' conversion properties already read, in
+    ``CONVERSION_PROPERTIES`` order (``()``: none); entries are taken out as they are used.
+    ``concurrency`` bounds the association reads in flight."""
+    pending: dict[str, dict[str, set[str]]] = {name: {} for name in ENGAGEMENT_PROPERTIES}
     for chunk in _chunks(contact_ids):
-        for object_type, properties in ENGAGEMENT_PROPERTIES.items():
-            linked = _linked(associations, object_type, chunk)
-            wanted = [*properties, "hs_lastmodifieddate"]
-            for ids in _chunks(sorted(linked, key=int)):
-                answer = batch_read(object_type, ids, wanted)
-                for row in answer.get("results") or ():
-                    props = row.get("properties") or {}
-                    modified_text = props.get("hs_lastmodifieddate") or row.get("updatedAt")
-                    modified = parse_instant(modified_text) if modified_text else None
-                    if modified is not None and (
-                        modified >= end or (start is not None and modified < start)
-                    ):
-                        continue
-                    when = props.get("hs_timestamp") or props.get("createdate")
-                    yield ActivityRecord(
-                        system=System.HUBSPOT,
-                        object_type=object_type,
-                        id=str(row["id"]),
-                        person_ids=tuple(sorted(linked[str(row["id"])])),
-                        occurred_at=parse_instant(when) if when else None,
-                        modified_at=modified,
-                        deleted=bool(row.get("archived")),
-                        fields={k: _value(v) for k, v in props.items() if k in properties},
-                    )
-        answer = batch_read("contacts", chunk, [*CONVERSION_PROPERTIES, "lastmodifieddate"])
-        for row in answer.get("results") or ():
-            props = row.get("properties") or {}
-            if not any(props.get(name) not in (None, "", "0") for name in CONVERSION_PROPERTIES):
-                continue
-            when = props.get("recent_conversion_date")
-            yield ActivityRecord(
-                system=System.HUBSPOT,
-                object_type="contact_conversions",
-                id=f"{row['id']}:conversions",
-                person_ids=(str(row["id"]),),
-                occurred_at=parse_instant(when) if when else None,
-                fields={name: _value(props.get(name)) for name in CONVERSION_PROPERTIES},
-            )
+        # One association read per type, side by side: they wait on latency, not on the
+        # ten-second limit (they are exempt from it).
+        found = bounded_map(partial(_linked, associations, contact_ids=chunk), pending, concurrency)
+        for (object_type, waiting), linked in zip(pending.items(), found, strict=True):
+            for object_id, contacts in linked.items():
+                waiting.setdefault(object_id, set()).update(contacts)
+            while len(waiting) >= MAX_BATCH:
+                yield from _engagements(batch_read, object_type, waiting, start, end)
+        yield from _conversions(batch_read, chunk, {} if conversions is None else conversions)
+    for object_type, waiting in pending.items():
+        while waiting:
+            yield from _engagements(batch_read, object_type, waiting, start, end)

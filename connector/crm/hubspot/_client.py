@@ -91,13 +91,21 @@ class HubSpotClient:
             return None
         return model.to_dict(serialize=True) if hasattr(model, "to_dict") else model
 
-    def call(self, fn: Callable[[Any], T], *, search: bool = False, object_type: str = "") -> T:
-        """``fn(sdk)`` under the budgets and retry policy; one token refresh on 401."""
+    def call(
+        self,
+        fn: Callable[[Any], T],
+        *,
+        search: bool = False,
+        burst_exempt: bool = False,
+        object_type: str = "",
+    ) -> T:
+        """``fn(sdk)`` under the budgets and retry policy; one token refresh on 401.
+        ``burst_exempt``: an endpoint HubSpot leaves out of the ten-second limit."""
         refreshed = False
         while True:
             _, token = self._client()
             try:
-                return self.retrier.call(lambda: self._once(fn, search, object_type))
+                return self.retrier.call(lambda: self._once(fn, search, burst_exempt, object_type))
             except AuthError as exc:
                 if refreshed or exc.status != 401:
                     raise
@@ -105,9 +113,11 @@ class HubSpotClient:
                 self._tokens.after_unauthorized(token)
                 logger.info("HubSpot access token refreshed after a 401")
 
-    def _once(self, fn: Callable[[Any], T], search: bool, object_type: str) -> T:
+    def _once(
+        self, fn: Callable[[Any], T], search: bool, burst_exempt: bool, object_type: str
+    ) -> T:
         sdk, _ = self._client()
-        self._budget.before_call(search=search)
+        self._budget.before_call(search=search, burst_exempt=burst_exempt)
         try:
             return fn(sdk)
         except VENDOR_ERRORS as exc:

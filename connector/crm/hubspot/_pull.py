@@ -37,6 +37,8 @@ SEARCH_SAFE_OFFSET = 9_800
 Search = Callable[[dict[str, Any]], dict[str, Any]]
 ListArchived = Callable[[str | None, list[str]], dict[str, Any]]
 """``(after, properties) -> one page of archived contacts`` (search never returns them)."""
+Watch = Callable[[dict[str, Any]], None]
+"""Shown every row an incremental search returns (with the properties it asked for)."""
 
 _SYSTEM_PROPERTIES = ("email", "lastmodifieddate", "hs_object_id", "hs_merged_object_ids")
 
@@ -108,8 +110,16 @@ def pull_contacts(
     since: Cursor | None,
     paging: Paging = Paging(),
     archived: ListArchived | None = None,
+    watch: Watch | None = None,
+    watch_properties: Sequence[str] = (),
 ) -> Iterator[Page]:
+    """Contacts changed in ``[start, end)`` (all of them when ``start`` is None), in keyset
+    pages. ``watch`` sees every row searched, with ``watch_properties`` too (they stay out of
+    the records' fields)."""
     properties = list(dict.fromkeys([*_SYSTEM_PROPERTIES, *fields]))
+    if watch is not None:
+        properties = list(dict.fromkeys([*properties, *watch_properties]))
+        search = _watching(search, watch)
     # Rounded up: a contact stamped within run_start's own millisecond is read now rather than
     # left to the next run's lookback.
     end_ms = -(-(end - _EPOCH) // timedelta(milliseconds=1))
@@ -145,6 +155,16 @@ def pull_contacts(
     if archived is not None:
         yield from _archived(archived, properties, fields, start, end, cursor)
     yield Page(records=(), cursor=Cursor(watermark=end), done=True)
+
+
+def _watching(search: Search, watch: Watch) -> Search:
+    def run(body: dict[str, Any]) -> dict[str, Any]:
+        answer = search(body)
+        for row in answer.get("results") or ():
+            watch(row)
+        return answer
+
+    return run
 
 
 def _archived(

@@ -1,5 +1,6 @@
 """Writes: batch update (≤100 inputs) and batch upsert on ``crmsync_person_id``, each 207 error
-mapped back to its input; backward ``lifecyclestage`` moves as clear-then-set, verified.
+mapped back to its input; backward ``lifecyclestage`` moves as clear-then-set, verified; batch
+archive (deletion) for erasure requests.
 
 A batch the API refuses as a whole for one input's data (400 ``VALIDATION_ERROR``) is split in
 halves until the offending input stands alone and is rejected by itself.
@@ -20,7 +21,14 @@ from connector.crm.dispositions import (
     parse_hubspot_error,
 )
 from connector.crm.retry import RetryPolicy
-from connector.crm.types import FieldValue, UpsertRequest, WriteRequest, WriteResult, WriteStatus
+from connector.crm.types import (
+    DeleteRequest,
+    FieldValue,
+    UpsertRequest,
+    WriteRequest,
+    WriteResult,
+    WriteStatus,
+)
 from connector.errors import FatalApiError
 
 __all__ = ["EXTERNAL_ID_PROPERTY", "MAX_BATCH", "Writer", "to_property"]
@@ -118,6 +126,23 @@ class Writer:
             ],
         )
         return [sent[i] for i in range(len(requests))]
+
+    def delete(self, object_type: str, requests: Sequence[DeleteRequest]) -> list[WriteResult]:
+        """≤100 archives of one object type. HubSpot answers 204 for the whole batch, ids it
+        does not know (already archived, merged away) included: every input is gone after it."""
+        if len(requests) > MAX_BATCH:
+            raise ValueError(f"at most {MAX_BATCH} inputs per batch")
+        if requests:
+            self._batch(object_type, "archive", [{"id": r.record_id} for r in requests])
+        return [
+            WriteResult(
+                object_type=object_type,
+                requested_id=r.record_id,
+                status=WriteStatus.WRITTEN,
+                record_id=r.record_id,
+            )
+            for r in requests
+        ]
 
     def _verify(
         self,

@@ -15,7 +15,7 @@ import httpx
 
 from connector.crm.auth import HubSpotTokenSource
 from connector.crm.budget import HubSpotBudget, bounded_map
-from connector.crm.hubspot._activity import pull_activity
+from connector.crm.hubspot._activity import WindowActivity, pull_activity
 from connector.crm.hubspot._client import HubSpotClient
 from connector.crm.hubspot._pull import pull_contacts
 from connector.crm.hubspot._write import MAX_BATCH, Writer
@@ -23,6 +23,7 @@ from connector.crm.retry import DEFAULT_POLICY, Retrier, RetryPolicy
 from connector.crm.types import (
     ActivityRecord,
     Cursor,
+    DeleteRequest,
     FieldSchema,
     ObjectSchema,
     Page,
@@ -63,6 +64,7 @@ class HubSpotAdapter:
         self._concurrency = max(1, write_concurrency)
         self._schemas: dict[str, ObjectSchema] = {}
         self._schema_lock = threading.Lock()
+        self._window = WindowActivity()
 
     # --- calls through the SDK ----------------------------------------------------------------
 
@@ -87,6 +89,8 @@ class HubSpotAdapter:
             body = {"inputs": inputs}
             if action == "update":
                 return api.update(object_type, body, _request_timeout=self._client.timeout)
+            if action == "archive":
+                return api.archive(object_type, body, _request_timeout=self._client.timeout)
             return api.upsert(object_type, body, _request_timeout=self._client.timeout)
 
         return self._dict(self._client.call(run, object_type=object_type))
@@ -120,6 +124,7 @@ class HubSpotAdapter:
             lambda sdk: sdk.crm.associations.v4.batch_api.get_page(
                 "contacts", to_type, {"inputs": inputs}, _request_timeout=self._client.timeout
             ),
+            burst_exempt=True,
             object_type=to_type,
         )
         return self._dict(answer)
@@ -166,6 +171,8 @@ class HubSpotAdapter:
             require_utc(run_start),
             since,
             archived=self._list_archived,
+            watch=self._window.watch(start),
+            watch_properties=WindowActivity.properties,
         )
 
     def pull_activity(
@@ -179,7 +186,13 @@ class HubSpotAdapter:
         if since is not None:
             start = require_utc(since) - timedelta(seconds=self.settings.lookback_seconds)
         return pull_activity(
-            self._associations, self._read, person_ids, start, require_utc(run_start)
+            self._associations,
+            self._read,
+            self._window.wanted(person_ids),
+            start,
+            require_utc(run_start),
+            self._window.conversions,
+            concurrency=self._concurrency,
         )
 
     def describe(self, object_type: str) -> ObjectSchema:
@@ -226,6 +239,9 @@ class HubSpotAdapter:
     def upsert(self, requests: Sequence[UpsertRequest]) -> list[WriteResult]:
         return self._grouped(requests, self._writer.upsert)
 
+    def delete(self, requests: Sequence[DeleteRequest]) -> list[WriteResult]:
+        return self._grouped(requests, self._writer.delete)
+
     def _grouped(
         self,
         requests: Sequence[Any],
@@ -260,5 +276,5 @@ class HubSpotAdapter:
         return [result for result in results if result is not None]
 
 
-def _key(request: WriteRequest | UpsertRequest) -> str:
-    return request.record_id if isinstance(request, WriteRequest) else request.external_id
+def _key(request: WriteRequest | UpsertRequest | DeleteRequest) -> str:
+    return request.external_id if isinstance(request, UpsertRequest) else request.record_id

@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ID_CHUNK = 200  # keeps the IN list, and so the URL, far below 16 KB
-_BULK_PAGE = 50_000
+_BULK_PAGE = 10_000  # rows per results call: ceil(rows / 10,000) calls
+_PAGE = 2_000  # records per page handed on, whatever the source's page: memory stays flat
 _BULK_TERMINAL = frozenset({"JobComplete", "Failed", "Aborted"})
 
 
@@ -81,15 +82,21 @@ def pull_people(
             return
     soql = _soql.people_query(object_type, fields, start, run_start)
     cursor = since or Cursor(watermark=EPOCH)
-    last: tuple[datetime, str] | None = None
+    # Salesforce treats datetimes at second precision: within one second rows may come back in
+    # Id order whatever their milliseconds, so "never go backwards" on (stamp, Id) would drop
+    # rows. De-duplicate by Id within the current second instead (bounded memory).
+    second: datetime | None = None
+    seen: set[str] = set()
     for rows in _query_pages(client, soql, object_type):
         records: list[RawRecord] = []
         for row in rows:
             record = person_record(object_type, row)
-            key = (record.modified_at, record.id)
-            if last is not None and key <= last:
-                continue  # already emitted: the keyset never goes backwards
-            last = key
+            bucket = record.modified_at.replace(microsecond=0)
+            if bucket != second:
+                second, seen = bucket, set()
+            if record.id in seen:
+                continue  # already emitted in this pull
+            seen.add(record.id)
             records.append(record)
             cursor = cursor.after(record)
         yield Page(records=tuple(records), cursor=cursor)
@@ -146,16 +153,21 @@ def _bulk_pages(
         response = client.raw(
             "GET", f"jobs/query/{job_id}/results", params=params, headers={"Accept": "text/csv"}
         )
+        locator = response.headers.get("Sforce-Locator")
         text = response.content.decode("utf-8").replace("\x00", "")
-        records = []
+        del response
+        records: list[RawRecord] = []
         for row in csv.DictReader(io.StringIO(text)):
             typed = coerce_csv(row, schema)
             if typed.get("Id") == seen_last:
                 continue
             records.append(person_record(object_type, typed))
             seen_last = typed.get("Id")
-        yield Page(records=tuple(records), cursor=hold)
-        locator = response.headers.get("Sforce-Locator")
+            if len(records) == _PAGE:
+                yield Page(records=tuple(records), cursor=hold)
+                records = []
+        if records:
+            yield Page(records=tuple(records), cursor=hold)
         if not locator or locator == "null":
             break
     yield Page(records=(), cursor=Cursor(watermark=run_start), done=True)
@@ -173,18 +185,32 @@ def pull_activity(
     start: datetime | None,
     run_start: datetime,
 ) -> Iterator[ActivityRecord]:
-    """Task, Event and CampaignMember rows in the window, and the current opportunity roles
-    (with their opportunity's stage) of the Contacts among ``person_ids``."""
-    for chunk in _chunks(person_ids):
-        for object_type in ("Task", "Event"):
-            soql = _soql.activity_query(object_type, chunk, start, run_start)
-            for rows in _query_pages(client, soql, object_type):
-                yield from (activity_record(object_type, row) for row in rows)
-        soql = _soql.campaign_member_query(chunk, start, run_start)
-        for rows in _query_pages(client, soql, "CampaignMember"):
-            yield from (activity_record("CampaignMember", row) for row in rows)
-        contacts = [record_id for record_id in chunk if record_id.startswith("003")]
-        if contacts:
-            soql = _soql.roles_query(contacts)
-            for rows in _query_pages(client, soql, "OpportunityContactRole"):
-                yield from (activity_record("OpportunityContactRole", row) for row in rows)
+    """Task, Event and CampaignMember rows changed in the window, and the opportunity roles
+    (with their opportunity's stage) changed in it, whoever they are attached to; plus the
+    current roles of the Contacts among ``person_ids`` when the window is not everything (a
+    Contact seen for the first time brings its older deals).
+
+    Window queries cost ``ceil(rows / 2000)`` pages per object, against a page or more per
+    object per 200 people for ``IN`` lists; rows of people the caller does not know are its to
+    drop.
+    """
+    for object_type in ("Task", "Event"):
+        soql = _soql.activity_query(object_type, None, start, run_start)
+        for rows in _query_pages(client, soql, object_type):
+            yield from (activity_record(object_type, row) for row in rows)
+    soql = _soql.campaign_member_query(None, start, run_start)
+    for rows in _query_pages(client, soql, "CampaignMember"):
+        yield from (activity_record("CampaignMember", row) for row in rows)
+    seen: set[str] = set()
+    soql = _soql.changed_roles_query(start, run_start)
+    for rows in _query_pages(client, soql, "OpportunityContactRole"):
+        for row in rows:
+            seen.add(str(row.get("Id")))
+            yield activity_record("OpportunityContactRole", row)
+    if start is None:
+        return
+    for chunk in _chunks([i for i in person_ids if i.startswith("003")]):
+        for rows in _query_pages(client, _soql.roles_query(chunk), "OpportunityContactRole"):
+            for row in rows:
+                if str(row.get("Id")) not in seen:
+                    yield activity_record("OpportunityContactRole", row)

@@ -16,6 +16,7 @@ __all__ = [
     "PEOPLE_SYSTEM_FIELDS",
     "activity_query",
     "campaign_member_query",
+    "changed_roles_query",
     "converted_query",
     "count_query",
     "people_query",
@@ -156,27 +157,36 @@ def count_query(object_type: str, start: datetime | None, end: datetime) -> str:
 
 
 def activity_query(
-    object_type: str, who_ids: Sequence[str], start: datetime | None, end: datetime
+    object_type: str, who_ids: Sequence[str] | None, start: datetime | None, end: datetime
 ) -> str:
-    """Tasks or Events attached (``WhoId``) to the given people, in the window."""
+    """Tasks or Events in the window attached (``WhoId``) to the given people, or to anyone
+    when ``who_ids`` is None (one window query costs a page per 2,000 rows, whoever they
+    belong to; the caller keeps the rows of people it knows)."""
+    who = "WhoId != null" if who_ids is None else format_soql("WhoId IN {}", list(who_ids))
     return format_soql(
-        "SELECT {:literal} FROM {:literal} WHERE WhoId IN {} AND {:literal} "
+        "SELECT {:literal} FROM {:literal} WHERE {:literal} AND {:literal} "
         "ORDER BY SystemModstamp, Id",
         _names(ACTIVITY_FIELDS[object_type]),
         _object(object_type),
-        list(who_ids),
+        who,
         _window(start, end),
     )
 
 
-def campaign_member_query(person_ids: Sequence[str], start: datetime | None, end: datetime) -> str:
-    ids = list(person_ids)
+def campaign_member_query(
+    person_ids: Sequence[str] | None, start: datetime | None, end: datetime
+) -> str:
+    """Campaign members in the window: of the given Leads and Contacts, or of anyone."""
+    if person_ids is None:
+        who = "(LeadId != null OR ContactId != null)"
+    else:
+        ids = list(person_ids)
+        who = format_soql("(LeadId IN {} OR ContactId IN {})", ids, ids)
     return format_soql(
-        "SELECT {:literal} FROM CampaignMember WHERE (LeadId IN {} OR ContactId IN {}) "
-        "AND {:literal} ORDER BY SystemModstamp, Id",
+        "SELECT {:literal} FROM CampaignMember WHERE {:literal} AND {:literal} "
+        "ORDER BY SystemModstamp, Id",
         _names(ACTIVITY_FIELDS["CampaignMember"]),
-        ids,
-        ids,
+        who,
         _window(start, end),
     )
 
@@ -188,6 +198,25 @@ def roles_query(contact_ids: Sequence[str]) -> str:
         "SELECT {:literal} FROM OpportunityContactRole WHERE ContactId IN {} ORDER BY Id",
         _names(ACTIVITY_FIELDS["OpportunityContactRole"]),
         list(contact_ids),
+    )
+
+
+def changed_roles_query(start: datetime | None, end: datetime) -> str:
+    """Every opportunity role (``start`` None), or those whose role or opportunity changed in
+    the window: an opportunity's stage moving changes the person's deal, not the role row."""
+    if start is None:
+        where = format_soql("SystemModstamp < {}", end)
+    else:
+        where = format_soql(
+            "(SystemModstamp >= {} OR Opportunity.SystemModstamp >= {}) AND SystemModstamp < {}",
+            start,
+            start,
+            end,
+        )
+    return format_soql(
+        "SELECT {:literal} FROM OpportunityContactRole WHERE {:literal} ORDER BY Id",
+        _names(ACTIVITY_FIELDS["OpportunityContactRole"]),
+        where,
     )
 
 

@@ -1,5 +1,5 @@
-"""Writes through sObject Collections: PATCH updates (≤200 per call, ``allOrNone=false``) and
-upserts on the connector's external id, each result classified per record.
+"""Writes through sObject Collections: PATCH updates (≤200 per call, ``allOrNone=false``),
+upserts on the connector's external id and DELETEs, each result classified per record.
 
 Per-record lock errors (``UNABLE_TO_LOCK_ROW``) are re-sent under the retry policy's backoff;
 ``CANNOT_UPDATE_CONVERTED_LEAD`` is redirected once to the Lead's ``ConvertedContactId`` and
@@ -18,6 +18,7 @@ from connector.crm.retry import RetryPolicy
 from connector.crm.salesforce import _soql
 from connector.crm.salesforce._client import SalesforceClient
 from connector.crm.types import (
+    DeleteRequest,
     ObjectSchema,
     UpsertRequest,
     WriteRequest,
@@ -31,6 +32,7 @@ __all__ = ["EXTERNAL_ID_FIELD", "MAX_COLLECTION", "Writer"]
 MAX_COLLECTION = 200
 EXTERNAL_ID_FIELD = "Crmsync_Person_Id__c"
 _CONVERTED = "CANNOT_UPDATE_CONVERTED_LEAD"
+_GONE = frozenset({"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY"})
 
 Send = Callable[[list[int]], list[dict[str, Any]]]
 
@@ -97,6 +99,39 @@ class Writer:
             [(object_type, r.external_id) for r in requests], send, redirectable=False
         )
         return [r for r in results if r is not None]
+
+    def delete(self, requests: Sequence[DeleteRequest]) -> list[WriteResult]:
+        """One collections DELETE (≤200 ids, ``allOrNone=false``). A record already deleted
+        (or never there) counts as deleted: the caller wants it gone, and it is."""
+        if len(requests) > MAX_COLLECTION:
+            raise ValueError(f"at most {MAX_COLLECTION} records per collections call")
+        if not requests:
+            return []
+        params = {"ids": ",".join(r.record_id for r in requests), "allOrNone": "false"}
+        answer = self._client.call(
+            lambda sf: sf.restful("composite/sobjects", params=params, method="DELETE"),
+            object_type=requests[0].object_type,
+        )
+        if not isinstance(answer, list) or len(answer) != len(requests):
+            raise FatalApiError(System.SALESFORCE, "collections answer does not match the request")
+        results: list[WriteResult] = []
+        for request, item in zip(requests, answer, strict=True):
+            facts = parse_salesforce_error((item.get("errors") or [{}])[0]) if item else None
+            if (item and item.get("success")) or (facts is not None and facts.code in _GONE):
+                results.append(
+                    WriteResult(
+                        object_type=request.object_type,
+                        requested_id=request.record_id,
+                        status=WriteStatus.WRITTEN,
+                        record_id=request.record_id,
+                    )
+                )
+                continue
+            code, message = (facts.code, facts.message) if facts else ("", "")
+            results.append(
+                _rejected(request.object_type, request.record_id, code, message or "rejected", ())
+            )
+        return results
 
     def _patch(
         self, path: str, records: list[dict[str, Any]], expected: int

@@ -22,6 +22,7 @@ from connector.crm.salesforce._write import MAX_COLLECTION, Writer
 from connector.crm.types import (
     ActivityRecord,
     Cursor,
+    DeleteRequest,
     ObjectSchema,
     Page,
     UpsertRequest,
@@ -156,3 +157,10 @@ class SalesforceAdapter:
             for index, result in zip(indices, chunk, strict=True):
                 results[index] = result
         return [result for result in results if result is not None]
+
+    def delete(self, requests: Sequence[DeleteRequest]) -> list[WriteResult]:
+        chunks = [
+            list(requests[i : i + MAX_COLLECTION]) for i in range(0, len(requests), MAX_COLLECTION)
+        ]
+        done = bounded_map(self._writer.delete, chunks, self._concurrency)
+        return [result for chunk in done for result in chunk]
