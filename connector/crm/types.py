@@ -37,6 +37,7 @@ __all__ = [
     "FieldValue",
     "ObjectSchema",
     "Page",
+    "PropertySpec",
     "RawRecord",
     "UpsertRequest",
     "WriteRequest",
@@ -165,6 +166,21 @@ class ObjectSchema(BaseModel):
 
     def field(self, name: str) -> FieldSchema | None:
         return self.fields.get(name)
+
+
+class PropertySpec(BaseModel):
+    """A custom property the connector needs and may create (HubSpot ``POST /properties``)."""
+
+    model_config = _FROZEN
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    type: str  # string, number, enumeration, datetime, bool
+    field_type: str  # text, number, select, date, booleancheckbox
+    options: tuple[str, ...] = ()
+    unique: bool = False
+    group: str = "contactinformation"
+    description: str = ""
 
 
 class WriteRequest(BaseModel):

@@ -16,6 +16,7 @@ from rich.table import Table
 from connector.errors import MappingError, System
 from connector.funnel import FunnelStage
 from connector.mapping.canonical import CANONICAL_FIELDS
+from connector.mapping.catalogue import HUBSPOT_OBJECT, SALESFORCE_OBJECTS, describe_connector_field
 from connector.mapping.connect import LiveSchema, describe_live
 from connector.mapping.edit import add_inbound_value, set_sync_rule
 from connector.mapping.live import validate_live
@@ -38,6 +39,7 @@ DirOption = Annotated[
 def register(app: typer.Typer) -> None:
     """Attach ``crmsync mappings`` to the root app."""
     app.add_typer(mappings_app, name="mappings")
+    app.command("setup")(setup_command)
 
 
 def _directory(ctx: typer.Context, given: Path | None) -> Path:
@@ -206,3 +208,52 @@ def _stage(text: str) -> FunnelStage:
     except ValueError:
         choices = ", ".join(stage.value for stage in FunnelStage)
         raise typer.BadParameter(f"{text!r} is not a funnel stage ({choices}, none)") from None
+
+
+def setup_command(
+    ctx: typer.Context,
+    live: Annotated[
+        bool,
+        typer.Option("--live", help="Check the CRMs and create the missing HubSpot properties."),
+    ] = False,
+) -> None:
+    """The custom fields crmsync's mappings write: create HubSpot's, list Salesforce's.
+
+    Without --live, lists what the mappings need. With --live, describes both CRMs, creates the
+    missing HubSpot contact properties, and lists the Salesforce custom fields an admin must
+    create (with their types); exits 2 while any are missing.
+    """
+    from connector.crm.connect import connect
+    from connector.errors import ConfigError, Problem
+    from connector.mapping.setup import needed_fields, plan_setup, property_spec
+    from connector.sync.wiring import require_credentials
+
+    settings = ctx.obj.settings()
+    mappings = load_mappings(Path(settings.mappings_dir))
+    if not live:
+        salesforce, hubspot = needed_fields(mappings)
+        for obj, needed in salesforce:
+            _out.print(f"Salesforce {obj}: {describe_connector_field(needed)}")
+        for needed in hubspot:
+            _out.print(f"HubSpot contacts: {describe_connector_field(needed)}")
+        return
+    require_credentials(settings)
+    adapters = connect(settings)
+    schemas = {obj: adapters.salesforce.describe(obj) for obj in SALESFORCE_OBJECTS}
+    plan = plan_setup(mappings, schemas, adapters.hubspot.describe(HUBSPOT_OBJECT))
+    for needed in plan.hubspot:
+        adapters.hubspot.create_property(HUBSPOT_OBJECT, property_spec(needed))
+        _out.print(f"HubSpot: created contact property {needed.name}")
+    if plan.salesforce:
+        raise ConfigError(
+            [
+                Problem(
+                    where="salesforce",
+                    field=f"{obj}.{needed.name}",
+                    message="custom field missing",
+                    hint="create it in Setup: " + describe_connector_field(needed),
+                )
+                for obj, needed in plan.salesforce
+            ]
+        )
+    _out.print("setup complete: every field crmsync writes exists")

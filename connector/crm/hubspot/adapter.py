@@ -27,6 +27,7 @@ from connector.crm.types import (
     FieldSchema,
     ObjectSchema,
     Page,
+    PropertySpec,
     UpsertRequest,
     WriteRequest,
     WriteResult,
@@ -194,6 +195,38 @@ class HubSpotAdapter:
             self._window.conversions,
             concurrency=self._concurrency,
         )
+
+    def create_property(self, object_type: str, spec: PropertySpec) -> FieldSchema:
+        """Create a custom property (the connector's own); returns it as described afterwards."""
+        from hubspot.crm.properties import OptionInput, PropertyCreate
+
+        body = PropertyCreate(
+            name=spec.name,
+            label=spec.label,
+            type=spec.type,
+            field_type=spec.field_type,
+            group_name=spec.group,
+            description=spec.description or None,
+            has_unique_value=spec.unique,
+            options=[
+                OptionInput(label=option, value=option, display_order=index, hidden=False)
+                for index, option in enumerate(spec.options)
+            ],
+        )
+        self._client.call(
+            lambda sdk: sdk.crm.properties.core_api.create(
+                object_type, body, _request_timeout=self._client.timeout
+            ),
+            object_type=object_type,
+        )
+        with self._schema_lock:
+            self._schemas.pop(object_type, None)
+        created = self.describe(object_type).field(spec.name)
+        if created is None:
+            raise FatalApiError(
+                System.HUBSPOT, f"property {spec.name} was created but cannot be read back"
+            )
+        return created
 
     def describe(self, object_type: str) -> ObjectSchema:
         with self._schema_lock:
