@@ -16,7 +16,7 @@ from connector.state import StateStore
 from connector.state.locks import default_holder
 from connector.state.models import RunOutcome
 from connector.sync.engine import EngineOptions, SyncEngine, exit_code
-from connector.sync.report import RunReport
+from connector.sync.report import RunReport, record_drift
 from connector.sync.wiring import connected
 
 __all__ = ["JobRunner", "budgeted"]
@@ -78,7 +78,9 @@ class JobRunner:
         if job.action is Action.RESCORE:
             engine.mark_everyone("rescore")
         elif job.action is Action.RECONCILE:
+            started = engine.clock()
             drift = engine.drift()
+            record_drift(engine.store, job.name, drift, started, engine.clock())
             log.info(
                 "job %s: %d people compared, %d stage disagreements",
                 job.name,

@@ -31,7 +31,7 @@ from connector.state import StateStore
 from connector.sync.engine import EngineOptions, exit_code
 from connector.sync.erase import delete_in_crms, linked_records
 from connector.sync.plan import Plan, read_plan
-from connector.sync.report import DriftReport, RunReport
+from connector.sync.report import DriftReport, RunReport, latest_drift, record_drift
 from connector.sync.wiring import connected, require_credentials
 
 __all__ = ["register", "render_plan", "render_report"]
@@ -333,6 +333,7 @@ def status(
         letters = store.dead_letters.list()
         waiting = store.dirty.count()
         people = store.people.count()
+        drift = latest_drift(store)
     rows = [
         {
             "run": run.id,
@@ -345,11 +346,30 @@ def status(
         }
         for run in runs
     ]
-    summary = {"people": people, "dead_letters": len(letters), "waiting": waiting, "runs": rows}
+    drift_json: dict[str, object] | None = None
+    if drift is not None:
+        drift_json = {
+            "checked_at": drift[0].isoformat(),
+            "compared": drift[1].compared,
+            "stage_disagreements": drift[1].stage_disagreements,
+        }
+    summary = {
+        "people": people,
+        "dead_letters": len(letters),
+        "waiting": waiting,
+        "drift": drift_json,
+        "runs": rows,
+    }
     if as_json:
         _out.print_json(json.dumps(summary))
         return
-    table = Table(title=f"{people} people, {len(letters)} dead letters, {waiting} waiting to sync")
+    title = f"{people} people, {len(letters)} dead letters, {waiting} waiting to sync"
+    if drift is not None:
+        title += (
+            f"; drift {drift[1].stage_disagreements} of {drift[1].compared} "
+            f"(checked {drift[0]:%Y-%m-%d %H:%M})"
+        )
+    table = Table(title=title)
     for column in ("started", "job", "outcome", "pulled", "written", "rejected", "API calls"):
         table.add_column(column)
     for row in rows:
@@ -436,12 +456,16 @@ def reconcile(
         progress_reporter(not as_json) as progress,
         connected(settings, progress=progress) as engine,
     ):
+        started = engine.clock()
         before = engine.drift()
+        record_drift(engine.store, "reconcile", before, started, engine.clock())
         report = after = None
         if apply:
             engine.mark_everyone("reconcile")
             report = engine.sync(job="reconcile")
+            started = engine.clock()
             after = engine.drift()
+            record_drift(engine.store, "reconcile", after, started, engine.clock())
     if as_json:
         data = {
             "drift": before.to_json(),

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from connector.errors import System
-from connector.state import JsonValue
+from connector.state import JsonValue, StateStore
 from connector.state.models import RunOutcome
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from connector.sync.decide import PersonResult
     from connector.sync.pull import PullStats
 
-__all__ = ["DriftReport", "RunReport"]
+__all__ = ["DriftReport", "RunReport", "latest_drift", "record_drift"]
 
 _EXAMPLES = 20
 
@@ -179,3 +179,33 @@ class DriftReport:
             "fields": dict(self.fields),
             "examples": [dict(item) for item in self.examples],
         }
+
+
+def record_drift(
+    store: StateStore, job: str, drift: DriftReport, started: datetime, ended: datetime
+) -> None:
+    """Keep a drift check as a run, so ``crmsync status`` can show the current drift."""
+    run = store.runs.start(job)
+    store.runs.finish(
+        run.id,
+        RunOutcome.SUCCEEDED,
+        counts={"compared": drift.compared, "stage_disagreements": drift.stage_disagreements},
+        report={
+            "drift": drift.to_json(),
+            "started_at": started.isoformat(),
+            "ended_at": ended.isoformat(),
+        },
+    )
+
+
+def latest_drift(store: StateStore, *, look_back: int = 50) -> tuple[datetime, DriftReport] | None:
+    """The most recent drift check recorded, if any."""
+    for run in store.runs.recent(limit=look_back):
+        found = run.report.get("drift")
+        if isinstance(found, dict):
+            drift = DriftReport(
+                compared=int(found.get("compared") or 0),  # type: ignore[arg-type]
+                stage_disagreements=int(found.get("stage_disagreements") or 0),  # type: ignore[arg-type]
+            )
+            return run.started_at, drift
+    return None

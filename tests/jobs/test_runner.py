@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,7 +54,9 @@ def runs(tmp_path: Path) -> list[tuple[str, RunOutcome | None]]:
         return [(run.job, run.outcome) for run in store.runs.recent(limit=10)]
 
 
-def test_run_jobs_through_the_cli(env_file: Path, tmp_path: Path) -> None:
+def test_run_jobs_through_the_cli(
+    env_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     base = ["--config", str(ROOT / "config" / "crmsync.toml"), "--env-file", str(env_file)]
     assert main([*base, "run", "preview"]) == 0  # a dry run: recorded, writes nothing
     assert runs(tmp_path) == [("preview", RunOutcome.SUCCEEDED)]
@@ -66,6 +69,12 @@ def test_run_jobs_through_the_cli(env_file: Path, tmp_path: Path) -> None:
     assert main([*base, "run", "daily-rescore"]) == 0
     assert runs(tmp_path)[0] == ("daily-rescore", RunOutcome.SUCCEEDED)
     assert main([*base, "run", "nightly-reconcile"]) == 0
+    capsys.readouterr()
+    assert main([*base, "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["drift"]["stage_disagreements"] == 0  # the syncs before left none
+    assert status["drift"]["compared"] > 50
+    assert status["runs"][0]["job"] == "nightly-reconcile"
 
 
 def test_unknown_job_is_a_definition_error(
