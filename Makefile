@@ -28,5 +28,10 @@ test: lint typecheck pytest
 demo: $(STAMP)
 	$(BIN)/crmsync demo
 
+# A few minutes: every measurement of issue 10 at a small size, as one table. Full-size figures
+# and their commands: bench/RESULTS.md.
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
