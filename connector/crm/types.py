@@ -275,7 +275,10 @@ class CrmSource(Protocol):
         since: datetime | None,
         run_start: datetime,
     ) -> Iterator[ActivityRecord]:
-        """Activity attached to ``person_ids`` changed in the same window as people."""
+        """Activity changed in ``[since - lookback, run_start)``, and all activity of
+        ``person_ids`` (records seen for the first time). Adapters may return activity of other
+        person records too (window queries are cheaper than id lists); the caller keeps what
+        belongs to records it knows."""
         ...
 
     def describe(self, object_type: str) -> ObjectSchema:
