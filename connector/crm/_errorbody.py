@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -117,10 +118,8 @@ def retry_after_header(
     if value is None:
         return None
     value = value.strip()
-    try:
+    with suppress(ValueError):  # not delta-seconds: try an HTTP date next
         return max(0.0, float(value))
-    except ValueError:
-        pass
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -149,10 +148,8 @@ def hubspot_retry_after(
         return explicit
     interval = _header(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
     if interval is not None:
-        try:
+        with suppress(ValueError):  # malformed header: fall back to the documented window
             return max(0.0, float(interval) / 1000.0)
-        except ValueError:
-            pass
     if search or policy_name == "SECONDLY":
         return 1.0
     return _HUBSPOT_DEFAULT_WAIT.get(policy_name)
