@@ -1,0 +1,67 @@
+"""``crmsync plan --out`` then ``crmsync apply``: stale records refused, the rest written."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import requests
+
+from connector.cli import main
+from connector.errors import ExitCode, System
+from connector.sandbox.runner import Sandbox
+from connector.sync.plan import read_plan
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_apply_refuses_records_changed_since_the_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("CRMSYNC_") and not name.startswith("CRMSYNC_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    with Sandbox.start(seed=41, people=60) as sandbox:
+        values = {
+            **sandbox.env(),
+            "CRMSYNC_STATE_URL": f"sqlite:///{tmp_path}/state.db",
+            "CRMSYNC_MAPPINGS_DIR": str(ROOT / "mappings"),
+            "CRMSYNC_RULES_FILE": str(ROOT / "config" / "rules.yaml"),
+        }
+        env_file = tmp_path / "sandbox.env"
+        env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+        base = ["--config", str(ROOT / "config" / "crmsync.toml"), "--env-file", str(env_file)]
+
+        assert main([*base, "plan", "--out", "plan.json"]) == 0
+        plan = read_plan(tmp_path / "plan.json")
+        assert oct((tmp_path / "plan.json").stat().st_mode & 0o777) == "0o600"
+        updates = [
+            r for r in plan.records if r.system is System.HUBSPOT and r.kind.value == "update"
+        ]
+        assert len(updates) > 5
+        edited = updates[0].record_id
+
+        # A marketer edits one of the planned contacts after the plan was made.
+        session = requests.Session()
+        session.trust_env = False
+        session.post(
+            f"{sandbox.hubspot.url}/__sandbox__/edit",
+            json={"objectType": "contacts", "id": edited, "properties": {"jobtitle": "CFO"}},
+        ).raise_for_status()
+        time.sleep(1.05 - datetime.now(UTC).microsecond / 1_000_000)  # past the second
+        capsys.readouterr()
+
+        code = main([*base, "apply", "plan.json", "--json"])
+        report = json.loads(capsys.readouterr().out)
+        assert code == ExitCode.FINISHED_WITH_REJECTIONS
+        assert report["stale"] == [f"hubspot/contacts/{edited}"]
+        assert report["counts"]["written"] == len(plan.records) - 1
+        contact = sandbox.hubspot.store.get("contacts", edited)
+        assert contact is not None
+        assert contact.props.get("jobtitle") == "CFO"
+        assert not contact.props.get("crmsync_person_id")  # the stale record was not written
