@@ -125,7 +125,18 @@ def render_plan(plan: Plan, console: Console = _out, *, limit: int = 30) -> None
         console.print(detail)
 
 
-def _finish(report: RunReport, as_json: bool) -> None:
+ReportOption = Annotated[
+    Path | None,
+    typer.Option("--report", help="Also write the run report as JSON to this file."),
+]
+
+
+def _finish(report: RunReport, as_json: bool, report_file: Path | None = None) -> None:
+    if report_file is not None:
+        # Counts and record ids only (no names or addresses); owner-only all the same.
+        report_file.parent.mkdir(parents=True, exist_ok=True)
+        report_file.write_text(json.dumps(report.to_json(), indent=2), encoding="utf-8")
+        report_file.chmod(0o600)
     if as_json:
         _out.print_json(json.dumps(report.to_json()))
     else:
@@ -146,6 +157,7 @@ def sync(
             min=1, help="People per decide-and-write round: each round is one checkpoint."
         ),
     ] = None,
+    report_file: ReportOption = None,
 ) -> None:
     """Pull both CRMs, evaluate the rules, and write stage and score changes back."""
     settings = _settings(ctx)
@@ -160,7 +172,7 @@ def sync(
                 render_plan(plan)
         else:
             report = engine.sync(backfill=backfill)
-    _finish(report, as_json)
+    _finish(report, as_json, report_file)
 
 
 def plan_command(

@@ -65,3 +65,28 @@ def test_apply_refuses_records_changed_since_the_plan(
         assert contact is not None
         assert contact.props.get("jobtitle") == "CFO"
         assert not contact.props.get("crmsync_person_id")  # the stale record was not written
+
+
+def test_sync_writes_its_report_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("CRMSYNC_") and not name.startswith("CRMSYNC_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    with Sandbox.start(seed=43, people=40) as sandbox:
+        values = {
+            **sandbox.env(),
+            "CRMSYNC_STATE_URL": f"sqlite:///{tmp_path}/state.db",
+            "CRMSYNC_MAPPINGS_DIR": str(ROOT / "mappings"),
+            "CRMSYNC_RULES_FILE": str(ROOT / "config" / "rules.yaml"),
+        }
+        env_file = tmp_path / "sandbox.env"
+        env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+        args = ["--env-file", str(env_file), "sync", "--report", "reports/run.json"]
+        assert main(args) == 0
+    report = json.loads((tmp_path / "reports" / "run.json").read_text())
+    assert report["outcome"] == "succeeded"
+    assert report["counts"]["written"] > 0
+    assert oct((tmp_path / "reports" / "run.json").stat().st_mode & 0o777) == "0o600"
+    assert "@" not in json.dumps(report)  # no e-mail addresses in a report
