@@ -19,22 +19,28 @@ from connector.sync.plan import read_plan
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_apply_refuses_records_changed_since_the_plan(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _env_file(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A .env pointing the real CLI at the sandbox, run from an empty directory."""
     for name in list(os.environ):
         if name.startswith("CRMSYNC_") and not name.startswith("CRMSYNC_TEST_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+    values = {
+        **sandbox.env(),
+        "CRMSYNC_STATE_URL": f"sqlite:///{tmp_path}/state.db",
+        "CRMSYNC_MAPPINGS_DIR": str(ROOT / "mappings"),
+        "CRMSYNC_RULES_FILE": str(ROOT / "config" / "rules.yaml"),
+    }
+    path = tmp_path / "sandbox.env"
+    path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    return path
+
+
+def test_apply_refuses_records_changed_since_the_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     with Sandbox.start(seed=41, people=60) as sandbox:
-        values = {
-            **sandbox.env(),
-            "CRMSYNC_STATE_URL": f"sqlite:///{tmp_path}/state.db",
-            "CRMSYNC_MAPPINGS_DIR": str(ROOT / "mappings"),
-            "CRMSYNC_RULES_FILE": str(ROOT / "config" / "rules.yaml"),
-        }
-        env_file = tmp_path / "sandbox.env"
-        env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+        env_file = _env_file(sandbox, tmp_path, monkeypatch)
         base = ["--config", str(ROOT / "config" / "crmsync.toml"), "--env-file", str(env_file)]
 
         assert main([*base, "plan", "--out", "plan.json"]) == 0
@@ -70,19 +76,8 @@ def test_apply_refuses_records_changed_since_the_plan(
 def test_sync_writes_its_report_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in list(os.environ):
-        if name.startswith("CRMSYNC_") and not name.startswith("CRMSYNC_TEST_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
     with Sandbox.start(seed=43, people=40) as sandbox:
-        values = {
-            **sandbox.env(),
-            "CRMSYNC_STATE_URL": f"sqlite:///{tmp_path}/state.db",
-            "CRMSYNC_MAPPINGS_DIR": str(ROOT / "mappings"),
-            "CRMSYNC_RULES_FILE": str(ROOT / "config" / "rules.yaml"),
-        }
-        env_file = tmp_path / "sandbox.env"
-        env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+        env_file = _env_file(sandbox, tmp_path, monkeypatch)
         args = ["--env-file", str(env_file), "sync", "--report", "reports/run.json"]
         assert main(args) == 0
     report = json.loads((tmp_path / "reports" / "run.json").read_text())
