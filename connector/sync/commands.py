@@ -186,7 +186,11 @@ def plan_command(
         progress_reporter(not as_json) as progress,
         connected(settings, progress=progress) as engine,
     ):
-        plan, _ = engine.plan()
+        plan, report = engine.plan()
+    if report.outcome is not None and exit_code(report) is ExitCode.STOPPED_ON_QUOTA:
+        # A partial plan would look complete; say so and leave no file to apply by mistake.
+        _out.print(f"plan incomplete: {report.stopped}; run it again after the quota resets")
+        raise typer.Exit(int(ExitCode.STOPPED_ON_QUOTA))
     if out is not None:
         plan.write(out)
     if as_json:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from connector.crm.types import CrmSink, CrmSource, ObjectSchema
 from connector.errors import (
-    AuthError,
     CrmsyncError,
     ExitCode,
     QuotaExhaustedError,
@@ -250,70 +250,33 @@ class SyncEngine:
 
     # -- running ---------------------------------------------------------------------------
 
-    def plan(self, *, job: str = "plan", backfill: bool = False) -> tuple[Plan, RunReport]:
-        """Pull and decide everything, write nothing to the CRMs; return the plan."""
-        run_start = self._run_start()
-        run = self.store.runs.start(job)
-        report = RunReport(job=job, run_id=run.id, started_at=run_start, dry_run=True)
-        records: list[RecordPlan] = []
-        try:
-            with self._locked(report.run_id):
-                stats = self.pull(run_start, backfill=backfill)
-                report.add_pull(stats)
-                for batch in self._chunks():
-                    results = self.decide_chunk(batch, scoring_time(run_start))
-                    report.add_decisions(results)
-                    records.extend(record for result in results for record in result.records)
-        except BaseException:
-            self.store.runs.finish(run.id, RunOutcome.FAILED, report=report.to_json())
-            raise
-        plan = Plan(
-            created_at=run_start,
-            run_id=report.run_id,
-            rules_version=self.rules.compiled.version,
-            mappings_digest=",".join(self.mappings.files),
-            records=tuple(records),
-        )
-        report.planned = plan.summary()
-        report.finish(self.clock(), RunOutcome.SUCCEEDED, self._calls())
-        # A dry run is a run too: it leaves its report (what would be written) in the store.
-        self.store.runs.finish(
-            run.id,
-            RunOutcome.SUCCEEDED,
-            counts=report.counts(),
-            api_calls=dict(report.api_calls),
-            report=report.to_json(),
-        )
-        return plan, report
+    @contextmanager
+    def _recorded(self, job: str, *, dry_run: bool = False) -> Iterator[tuple[RunReport, Lease]]:
+        """One recorded run under the pair's lock: yields its report and lease.
 
-    def sync(self, *, job: str = "sync", backfill: bool = False) -> RunReport:
-        """Pull, decide and write, chunk by chunk; record the run. Never raises for a run that
-        can be resumed (quota): the report says how it ended."""
-        run_start = self._run_start()
+        The body may set ``report.outcome`` (an interrupted run does); otherwise the run
+        succeeded, or finished with rejections or stale records. A spent quota ends the run
+        cleanly (its state kept, the next run resumes); any other error is recorded as a
+        failure and raised. Either way the run's counts and report are stored.
+        """
+        report = RunReport(job=job, run_id="", started_at=self._run_start(), dry_run=dry_run)
         run = self.store.runs.start(job)
-        report = RunReport(job=job, run_id=run.id, started_at=run_start)
+        report.run_id = run.id
         outcome = RunOutcome.FAILED
         try:
             with self._locked(run.id) as lease:
                 self.store.runs.interrupt_unfinished(job, keep=run.id)
-                report.add_pull(self.pull(run_start, backfill=backfill))
-                lease.renew()
-                for batch in self._chunks():
-                    if self._stopping():
-                        break
-                    self._sync_chunk(batch, scoring_time(run_start), run.id, report)
-                    lease.renew()
-            if self._stopping():
-                outcome = RunOutcome.INTERRUPTED
-                report.stopped = "stopped on request after a checkpoint; the next run resumes"
-            elif report.rejected_total:
+                yield report, lease
+            if report.outcome is not None:
+                outcome = report.outcome
+            elif report.rejected_total or report.stale:
                 outcome = RunOutcome.FINISHED_WITH_REJECTIONS
             else:
                 outcome = RunOutcome.SUCCEEDED
         except QuotaExhaustedError as stop:
             outcome = RunOutcome.STOPPED_ON_QUOTA
             report.stopped = str(stop)
-        except (AuthError, CrmsyncError) as failure:
+        except CrmsyncError as failure:
             report.stopped = str(failure)
             raise
         finally:
@@ -325,58 +288,76 @@ class SyncEngine:
                 api_calls=dict(report.api_calls),
                 report=report.to_json(),
             )
+
+    def plan(self, *, job: str = "plan", backfill: bool = False) -> tuple[Plan, RunReport]:
+        """Pull and decide everything, write nothing to the CRMs; return the plan.
+
+        A dry run is a run too: it leaves its report (what would be written) in the store.
+        """
+        records: list[RecordPlan] = []
+        with self._recorded(job, dry_run=True) as (report, _):
+            run_start = report.started_at
+            report.add_pull(self.pull(run_start, backfill=backfill))
+            for batch in self._chunks():
+                results = self.decide_chunk(batch, scoring_time(run_start))
+                report.add_decisions(results)
+                records.extend(record for result in results for record in result.records)
+            report.planned = Plan.count(records)
+        # After a quota stop this plan is partial; report.outcome says so.
+        plan = Plan(
+            created_at=report.started_at,
+            run_id=report.run_id,
+            rules_version=self.rules.compiled.version,
+            mappings_digest=",".join(self.mappings.files),
+            records=tuple(records),
+        )
+        return plan, report
+
+    def sync(self, *, job: str = "sync", backfill: bool = False) -> RunReport:
+        """Pull, decide and write, chunk by chunk; record the run. Never raises for a run that
+        can be resumed (quota): the report says how it ended."""
+        with self._recorded(job) as (report, lease):
+            run_start = report.started_at
+            report.add_pull(self.pull(run_start, backfill=backfill))
+            lease.renew()
+            for batch in self._chunks():
+                if self._stopping():
+                    break
+                self._sync_chunk(batch, scoring_time(run_start), report.run_id, report)
+                lease.renew()
+            if self._stopping():
+                report.outcome = RunOutcome.INTERRUPTED
+                report.stopped = "stopped on request after a checkpoint; the next run resumes"
         return report
 
     def apply_plan(self, plan: Plan, *, job: str = "apply") -> RunReport:
         """Execute a saved plan. Records changed in the CRM since the plan was made are
         refused as stale (and reported); their people are planned again by the next sync."""
-        run_start = self._run_start()
-        run = self.store.runs.start(job)
-        report = RunReport(job=job, run_id=run.id, started_at=run_start)
-        outcome = RunOutcome.FAILED
-        try:
-            with self._locked(run.id):
-                report.add_pull(self.pull(run_start))
-                refs = {
-                    SourceRef(system=r.system, object_type=r.object_type, record_id=r.record_id): r
-                    for r in plan.records
-                }
-                current = self.store.observations.get_many(refs)
-                fresh: list[RecordPlan] = []
-                for ref, record in refs.items():
-                    seen = current.get(ref)
-                    if stale(record, seen.modified_at if seen is not None else None):
-                        report.stale.append(str(ref))
-                    else:
-                        fresh.append(record)
-                applied = apply_records(
-                    fresh,
-                    self.sinks,
-                    self.store,
-                    run_id=run.id,
-                    now=self.clock(),
-                    observed={ref: seen for ref, seen in current.items()},
-                )
-                report.add_apply(applied)
-                # The canonical records and audit catch up on the next sync (no writes then).
-                self.store.dirty.mark({r.person_id for r in plan.records}, "applied")
-            outcome = (
-                RunOutcome.FINISHED_WITH_REJECTIONS
-                if report.rejected_total or report.stale
-                else RunOutcome.SUCCEEDED
+        with self._recorded(job) as (report, _):
+            report.add_pull(self.pull(report.started_at))
+            refs = {
+                SourceRef(system=r.system, object_type=r.object_type, record_id=r.record_id): r
+                for r in plan.records
+            }
+            current = self.store.observations.get_many(refs)
+            fresh: list[RecordPlan] = []
+            for ref, record in refs.items():
+                seen = current.get(ref)
+                if stale(record, seen.modified_at if seen is not None else None):
+                    report.stale.append(str(ref))
+                else:
+                    fresh.append(record)
+            applied = apply_records(
+                fresh,
+                self.sinks,
+                self.store,
+                run_id=report.run_id,
+                now=self.clock(),
+                observed=dict(current),
             )
-        except QuotaExhaustedError as stop:
-            outcome = RunOutcome.STOPPED_ON_QUOTA
-            report.stopped = str(stop)
-        finally:
-            report.finish(self.clock(), outcome, self._calls())
-            self.store.runs.finish(
-                run.id,
-                outcome,
-                counts=report.counts(),
-                api_calls=dict(report.api_calls),
-                report=report.to_json(),
-            )
+            report.add_apply(applied)
+            # The canonical records and audit catch up on the next sync (no writes then).
+            self.store.dirty.mark({r.person_id for r in plan.records}, "applied")
         return report
 
     def _sync_chunk(

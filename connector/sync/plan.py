@@ -96,8 +96,12 @@ class Plan(BaseModel):
 
     def summary(self) -> dict[str, int]:
         """Counts a table or a report shows: records and field writes per system and kind."""
+        return Plan.count(self.records)
+
+    @staticmethod
+    def count(records: Iterable[RecordPlan]) -> dict[str, int]:
         counts: Counter[str] = Counter()
-        for record in self.records:
+        for record in records:
             prefix = f"{record.system.value}.{record.kind.value}"
             counts[f"{prefix}.records"] += 1
             counts[f"{prefix}.fields"] += len(record.changes)

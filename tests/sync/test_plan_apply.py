@@ -52,12 +52,17 @@ def test_apply_refuses_records_changed_since_the_plan(
         assert len(updates) > 5
         edited = updates[0].record_id
 
-        # A marketer edits one of the planned contacts after the plan was made.
+        # A marketer edits one of the planned contacts after the plan was made (a title no
+        # synthetic person has: an edit that changes no mapped value is not a conflict).
         session = requests.Session()
         session.trust_env = False
         session.post(
             f"{sandbox.hubspot.url}/__sandbox__/edit",
-            json={"objectType": "contacts", "id": edited, "properties": {"jobtitle": "CFO"}},
+            json={
+                "objectType": "contacts",
+                "id": edited,
+                "properties": {"jobtitle": "Chief Edit Officer"},
+            },
         ).raise_for_status()
         time.sleep(1.05 - datetime.now(UTC).microsecond / 1_000_000)  # past the second
         capsys.readouterr()
@@ -69,7 +74,7 @@ def test_apply_refuses_records_changed_since_the_plan(
         assert report["counts"]["written"] == len(plan.records) - 1
         contact = sandbox.hubspot.store.get("contacts", edited)
         assert contact is not None
-        assert contact.props.get("jobtitle") == "CFO"
+        assert contact.props.get("jobtitle") == "Chief Edit Officer"
         assert not contact.props.get("crmsync_person_id")  # the stale record was not written
 
 
@@ -85,3 +90,22 @@ def test_sync_writes_its_report_file(
     assert report["counts"]["written"] > 0
     assert oct((tmp_path / "reports" / "run.json").stat().st_mode & 0o777) == "0o600"
     assert "@" not in json.dumps(report)  # no e-mail addresses in a report
+
+
+def test_a_quota_stop_during_plan_is_recorded_and_leaves_no_plan_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from connector.sandbox.faults import FaultPlan
+    from connector.state import StateStore
+    from connector.state.models import RunOutcome
+
+    with Sandbox.start(seed=45, people=30) as sandbox:
+        env_file = _env_file(sandbox, tmp_path, monkeypatch)
+        sandbox.salesforce.emulator.set_faults(FaultPlan(daily_quota_remaining=1))
+        code = main(["--env-file", str(env_file), "plan", "--out", "plan.json"])
+    assert code == ExitCode.STOPPED_ON_QUOTA
+    assert "plan incomplete" in capsys.readouterr().out
+    assert not (tmp_path / "plan.json").exists()
+    with StateStore.open(f"sqlite:///{tmp_path}/state.db") as store:
+        (run,) = store.runs.recent(limit=1)
+    assert run.outcome is RunOutcome.STOPPED_ON_QUOTA
