@@ -283,8 +283,34 @@ def test_edits_and_syncs_always_converge_without_ping_pong(machine_sandbox: Sand
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
             database=None,
+            # A fixed seed: CI explores the same sequences every run, so a failure is a
+            # regression, not the luck of the draw. Widen the search locally with
+            # --hypothesis-seed=random; a sequence found that way is pinned below.
+            derandomize=True,
             # Shrinking re-runs whole sequences of syncs for minutes; the failing sequence is
             # printed as generated instead.
             phases=(Phase.explicit, Phase.generate),
         ),
     )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "known bug, found by a random run: after stages set by hand in both CRMs and a "
+        "HubSpot archive, a later hand-set 'disqualified' in HubSpot is not written to "
+        "Salesforce (lead vs disqualified). Remove this mark when fixed."
+    ),
+)
+def test_pinned_sequence_hand_set_stages_and_an_archive(machine_sandbox: Sandbox) -> None:
+    machine = SyncMachine()
+    try:
+        machine.first_sync()
+        machine.stage_set_by_hand_in_salesforce(pick=197, stage="customer")
+        machine.stage_set_by_hand_in_hubspot(pick=544, stage="disqualified")
+        machine.archive_in_hubspot(pick=513)
+        machine.sync()
+        machine.stage_set_by_hand_in_hubspot(pick=6690, stage="disqualified")
+        machine.sync()
+    finally:
+        machine.teardown()
