@@ -16,6 +16,7 @@ archives. After every sync:
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -91,7 +92,6 @@ class SyncMachine(RuleBasedStateMachine):
         )
         self.users = Users(self.sandbox)
         self.touched: set[str] = set()  # people a user touched since the last sync
-        self.salesforce_edited = False
         self.before: Snapshot = {}
 
     # -- picking targets -------------------------------------------------------------------
@@ -133,8 +133,10 @@ class SyncMachine(RuleBasedStateMachine):
 
     @rule()
     def sync(self) -> None:
-        if self.salesforce_edited:
-            next_second()  # SOQL compares datetimes to the second
+        if self.touched:
+            # Every run reads both CRMs up to the whole second it started in (SOQL compares
+            # datetimes to the second), so an edit in that second belongs to the next run.
+            next_second()
         self._sync()
         with StateStore.from_settings(self.settings) as store:
             letters = store.dead_letters.list()
@@ -161,7 +163,6 @@ class SyncMachine(RuleBasedStateMachine):
         assert flipped == {}
         self.before = after
         self.touched.clear()
-        self.salesforce_edited = False
 
     # -- users at work ---------------------------------------------------------------------
 
@@ -180,7 +181,6 @@ class SyncMachine(RuleBasedStateMachine):
         value = values[choice % len(values)] or None
         self.users.salesforce("PATCH", f"sobjects/{row['_type']}/{row['Id']}", {name: value})
         self._touch(person)
-        self.salesforce_edited = True
 
     @rule(
         pick=st.integers(min_value=0, max_value=10_000),
@@ -202,7 +202,6 @@ class SyncMachine(RuleBasedStateMachine):
             path = f"sobjects/{row['_type']}/{row['Id']}"
             self.users.salesforce("PATCH", path, {"Funnel_Stage__c": stage.capitalize()})
             self._touch(person)
-            self.salesforce_edited = True
 
     @rule(pick=st.integers(min_value=0, max_value=10_000), stage=st.sampled_from(STAGES))
     def stage_set_by_hand_in_hubspot(self, pick: int, stage: str) -> None:
@@ -224,7 +223,6 @@ class SyncMachine(RuleBasedStateMachine):
         if person:
             self.users.salesforce_call(row["Id"])
             self._touch(person)
-            self.salesforce_edited = True
 
     @rule(pick=st.integers(min_value=0, max_value=10_000))
     def convert_a_lead(self, pick: int) -> None:
@@ -232,7 +230,6 @@ class SyncMachine(RuleBasedStateMachine):
         if person:
             self.users.convert_lead(row["Id"])
             self._touch(person)
-            self.salesforce_edited = True
 
     @rule(
         first=st.integers(min_value=0, max_value=10_000),
@@ -256,7 +253,6 @@ class SyncMachine(RuleBasedStateMachine):
         if person:
             self.users.salesforce("DELETE", f"sobjects/{row['_type']}/{row['Id']}")
             self._touch(person)
-            self.salesforce_edited = True
 
     @rule(pick=st.integers(min_value=0, max_value=10_000))
     def archive_in_hubspot(self, pick: int) -> None:
@@ -294,15 +290,10 @@ def test_edits_and_syncs_always_converge_without_ping_pong(machine_sandbox: Sand
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known bug, found by a random run: after stages set by hand in both CRMs and a "
-        "HubSpot archive, a later hand-set 'disqualified' in HubSpot is not written to "
-        "Salesforce (lead vs disqualified). Remove this mark when fixed."
-    ),
-)
 def test_pinned_sequence_hand_set_stages_and_an_archive(machine_sandbox: Sandbox) -> None:
+    """A sequence a random run once reported as a divergence. It was the machine's own
+    timing: it waited out the second only after Salesforce edits, so a HubSpot edit made in
+    the second a run started was (by design) left to the next run. Kept as a regression."""
     machine = SyncMachine()
     try:
         machine.first_sync()
@@ -312,5 +303,29 @@ def test_pinned_sequence_hand_set_stages_and_an_archive(machine_sandbox: Sandbox
         machine.sync()
         machine.stage_set_by_hand_in_hubspot(pick=6690, stage="disqualified")
         machine.sync()
+    finally:
+        machine.teardown()
+
+
+def test_an_edit_in_the_second_a_run_starts_is_read_by_the_next_run(
+    machine_sandbox: Sandbox,
+) -> None:
+    machine = SyncMachine()
+    try:
+        machine.first_sync()
+        person, contact = machine._hubspot(6690)
+        next_second()
+        edited_at = datetime.now(UTC)
+        machine.users.edit_hubspot(contact, {"crmsync_funnel_stage": "disqualified"})
+        report = machine._sync()
+        if report.started_at.replace(microsecond=0) != edited_at.replace(microsecond=0):
+            pytest.skip("the run did not start in the second of the edit (a slow machine)")
+        # Both CRMs are read up to the whole second the run started in: the edit is not seen.
+        assert salesforce_people(machine_sandbox)[person]["Funnel_Stage__c"] != "Disqualified"
+
+        next_second()
+        machine._sync()
+        assert salesforce_people(machine_sandbox)[person]["Funnel_Stage__c"] == "Disqualified"
+        assert stage_disagreements(machine_sandbox, set()) == {}
     finally:
         machine.teardown()
