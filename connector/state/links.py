@@ -79,12 +79,14 @@ class LinkStore:
 
     def close(self, ref: SourceRef) -> bool:
         """End a record's active link (the record was deleted); ``False`` if it had none."""
+        return self.close_many([ref]) == 1
+
+    def close_many(self, refs: Iterable[SourceRef]) -> int:
+        """End the active links of many records at once; returns how many were open."""
         with self._db.transaction(), self._db.write() as connection:
-            current = active_links(connection, [ref]).get(ref)
-            if current is None:
-                return False
-            close_links(connection, [current.id], self._db.now())
-            return True
+            current = active_links(connection, refs)
+            close_links(connection, (link.id for link in current.values()), self._db.now())
+            return len(current)
 
     def active(self, ref: SourceRef) -> Link | None:
         return self.resolve([ref]).get(ref)
@@ -122,6 +124,20 @@ class LinkStore:
                 for person_id, system in connection.execute(query):
                     found.setdefault(person_id, set()).add(System(system))
         return {person_id: frozenset(systems) for person_id, systems in found.items()}
+
+    def for_people(self, person_ids: Iterable[str]) -> dict[str, list[Link]]:
+        """The active links of many people (one query per thousand), oldest first."""
+        found: dict[str, list[Link]] = {}
+        with self._db.read() as connection:
+            for batch in chunks(dict.fromkeys(person_ids)):
+                query = (
+                    select(links)
+                    .where(links.c.person_id.in_(batch), links.c.active)
+                    .order_by(links.c.valid_from, links.c.id)
+                )
+                for row in connection.execute(query):
+                    found.setdefault(row.person_id, []).append(link_from_row(row))
+        return found
 
     def for_person(self, person_id: str, *, include_history: bool = False) -> list[Link]:
         """A person's links (active ones only unless ``include_history``), oldest first."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select, tuple_
@@ -49,7 +50,12 @@ class PeopleStore:
         return record
 
     def upsert_many(self, persons: Iterable[Person]) -> int:
-        """Insert or replace many people in one statement; returns how many were given."""
+        """Insert or replace many people in one statement; returns how many were given.
+
+        New people keep the order they were given in ``created_at`` (a microsecond apart):
+        when two people turn out to be one, the older one stays, and people created on the
+        same page must not tie.
+        """
         now = self._db.now()
         rows = [
             {
@@ -59,10 +65,10 @@ class PeopleStore:
                 "stage": person.stage.value,
                 "score": person.score.total if person.score else None,
                 "rules_version": person.score.rules_version if person.score else "",
-                "created_at": now,
+                "created_at": now + timedelta(microseconds=index),
                 "updated_at": now,
             }
-            for person in persons
+            for index, person in enumerate(persons)
         ]
         if not rows:
             return 0

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from connector.errors import System
-from connector.funnel import Person, SourceRef
+from connector.funnel import Person, SourceRef, normalise_email
 from connector.state import NewObservation, StateStore
 from connector.state.models import LinkReason, new_id
 
@@ -72,6 +72,16 @@ class Resolution:
 _CONTACT_TYPES = frozenset({"Contact", "contacts"})
 
 
+def _address(email: str | None) -> str | None:
+    """The normalised form people are stored and looked up by (``None``: no usable address)."""
+    if email is None:
+        return None
+    try:
+        return normalise_email(email)
+    except ValueError:
+        return None
+
+
 def _contact_ref(record: RecordIdentity) -> SourceRef | None:
     if record.converted_contact_id is None:
         return None
@@ -98,9 +108,20 @@ def _merged_refs(record: RecordIdentity) -> list[SourceRef]:
 
 
 class _Resolver:
+    """Resolves one page with a handful of statements, whatever its size.
+
+    Everything the common steps need is read up front for the whole page (the records' links,
+    the people their e-mail addresses match and those people's records); new people and new
+    links are written in one go at the end. The rare steps (moving a link, merging people)
+    write through at once, after the pending writes, so the store is never behind them.
+    """
+
     def __init__(self, store: StateStore, records: Sequence[RecordIdentity]) -> None:
         self.store = store
         self.result = Resolution()
+        self.new_people: list[Person] = []
+        self.new_links: dict[SourceRef, tuple[SourceRef, str, LinkReason]] = {}
+        self.closing: set[SourceRef] = set()
         wanted: list[SourceRef] = []
         for record in records:
             wanted.append(record.ref)
@@ -108,31 +129,82 @@ class _Resolver:
                 wanted.append(contact)
             wanted.extend(_merged_refs(record))
         self.links = {ref: link.person_id for ref, link in store.links.resolve(wanted).items()}
-        # (person, system, object type) already taken, for the e-mail step.
-        self.taken: set[tuple[str, System, str]] = set()
+        # Unmerged people per normalised address, oldest first (people created on this page
+        # are appended), and the active records of the people loaded so far.
+        self.by_email: dict[str, list[str]] = {
+            email: [found.id for found in matches]
+            for email, matches in store.people.by_emails(
+                record.email for record in records if record.email and not record.deleted
+            ).items()
+        }
+        self.records_of: dict[str, set[SourceRef]] = {}
+        self.owner: dict[SourceRef, str] = {}  # the reverse of records_of
+        self._load({pid for matches in self.by_email.values() for pid in matches})
+
+    # -- the store, in bulk --------------------------------------------------------------
+
+    def _load(self, person_ids: set[str]) -> None:
+        missing = person_ids - self.records_of.keys()
+        if not missing:
+            return
+        self.flush()
+        found = self.store.links.for_people(missing)
+        for person_id in missing:
+            refs = {link.ref for link in found.get(person_id, [])}
+            self.records_of[person_id] = refs
+            self.owner.update(dict.fromkeys(refs, person_id))
+
+    def flush(self) -> None:
+        """Write what is pending: new people, then new links, then closed links."""
+        if self.new_people:
+            self.store.people.upsert_many(self.new_people)
+            self.new_people = []
+        if self.new_links:
+            self.store.links.add_many(self.new_links.values())
+            self.new_links = {}
+        if self.closing:
+            self.store.links.close_many(self.closing)
+            self.closing = set()
+
+    # -- steps ---------------------------------------------------------------------------
 
     def _taken(self, person_id: str) -> set[tuple[System, str]]:
-        return {
-            (link.ref.system, link.ref.object_type)
-            for link in self.store.links.for_person(person_id)
-        } | {(system, kind) for pid, system, kind in self.taken if pid == person_id}
+        self._load({person_id})
+        return {(ref.system, ref.object_type) for ref in self.records_of[person_id]}
+
+    def _owned(self, ref: SourceRef, person_id: str | None) -> None:
+        """Keep ``records_of`` true: ``ref`` now belongs to ``person_id`` (or nobody)."""
+        previous = self.owner.pop(ref, None)
+        if previous is not None and previous in self.records_of:
+            self.records_of[previous].discard(ref)
+        if person_id is not None and person_id in self.records_of:
+            self.records_of[person_id].add(ref)
+            self.owner[ref] = person_id
 
     def _link(self, ref: SourceRef, person_id: str, reason: LinkReason) -> None:
         current = self.links.get(ref)
         if current == person_id:
             return
-        if current is None:
-            self.store.links.add(ref, person_id, reason)
+        if current is None and ref not in self.closing:
+            self.new_links[ref] = (ref, person_id, reason)
         else:
+            self.flush()
             self.store.links.move(ref, person_id, reason)
         self.links[ref] = person_id
-        self.taken.add((person_id, ref.system, ref.object_type))
+        self._owned(ref, person_id)
         self.result.linked += 1
+
+    def _close(self, ref: SourceRef) -> None:
+        """End a record's link (deleted, converted, merged away)."""
+        self.closing.add(ref)
+        self.links.pop(ref, None)
+        self._owned(ref, None)
 
     def _merge(self, keep: str, absorb: str, ref: SourceRef, why: str) -> str:
         """Merge two people found to be one; the one with the longer history stays."""
         if keep == absorb:
             return keep
+        self.flush()
         records = self.store.people.get_many([keep, absorb])
         if keep in records and absorb in records:
             if records[absorb].created_at < records[keep].created_at:
@@ -147,27 +219,34 @@ class _Resolver:
         for linked_ref, person_id in list(self.links.items()):
             if person_id == absorb:
                 self.links[linked_ref] = keep
+        for matches in self.by_email.values():
+            if absorb in matches:
+                matches.remove(absorb)
+        # Both reload from the store (where their links now are) when next needed.
+        self.records_of.pop(keep, None)
+        self.records_of.pop(absorb, None)
         self.result.issues.append(IdentityIssue(IssueKind.MERGED_PEOPLE, ref, why))
         return keep
 
     def _new_person(self, record: RecordIdentity) -> str:
         person_id = new_id()
-        self.store.people.upsert(Person(id=person_id, email=record.email))
+        self.new_people.append(Person(id=person_id, email=record.email))
+        self.records_of[person_id] = set()
+        if (email := _address(record.email)) is not None:
+            self.by_email.setdefault(email, []).append(person_id)
         self.result.created += 1
         self._link(record.ref, person_id, LinkReason.CREATED)
         return person_id
 
     def _by_email(self, record: RecordIdentity) -> str | None:
-        if record.email is None:
+        email = _address(record.email)
+        if email is None:
             return None
-        candidates = [
-            found for found in self.store.people.by_email(record.email) if found.merged_into is None
-        ]
+        candidates = self.by_email.get(email, [])
         system, kind = record.ref.system, record.ref.object_type
         for candidate in candidates:
-            taken = self._taken(candidate.id)
-            if (system, kind) not in taken:
-                return candidate.id
+            if (system, kind) not in self._taken(candidate):
+                return candidate
         if candidates:
             self.result.issues.append(
                 IdentityIssue(
@@ -189,8 +268,7 @@ class _Resolver:
                 if person_id and survivor in self.links:
                     self._merge(self.links[survivor], person_id, ref, "merged in Salesforce")
             if ref in self.links:
-                self.store.links.close(ref)
-                del self.links[ref]
+                self._close(ref)
             self.result.person_of[ref] = None
             return
         if person_id is None:
@@ -212,8 +290,7 @@ class _Resolver:
             self._link(contact, person_id, LinkReason.CONVERSION)
             self._link(ref, person_id, LinkReason.STORED)
             # The converted Lead is history now: writes go to the Contact.
-            self.store.links.close(ref)
-            self.links.pop(ref, None)
+            self._close(ref)
             self.result.person_of[ref] = None
             self.result.person_of[contact] = person_id
             return
@@ -223,8 +300,7 @@ class _Resolver:
                 if other_person is not None and other_person != person_id:
                     person_id = self._merge(person_id, other_person, ref, "merged in HubSpot")
                 if other in self.links:
-                    self.store.links.close(other)
-                    del self.links[other]
+                    self._close(other)
             self._link(ref, person_id, LinkReason.STORED)
             self.result.person_of[ref] = person_id
             return
@@ -251,4 +327,5 @@ def resolve(store: StateStore, records: Sequence[RecordIdentity]) -> Resolution:
     )
     for record in ordered:
         resolver.resolve(record)
+    resolver.flush()
     return resolver.result

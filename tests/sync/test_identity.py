@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import event
 
 from connector.errors import System
 from connector.funnel import SourceRef
 from connector.state import StateStore
-from connector.sync.identity import IssueKind, RecordIdentity, resolve
+from connector.sync.identity import IssueKind, RecordIdentity, Resolution, resolve
 
 SF, HS = System.SALESFORCE, System.HUBSPOT
 
@@ -125,3 +129,127 @@ def test_deleted_record_closes_its_link(store: StateStore) -> None:
     result = resolve(store, [RecordIdentity(HUB, "d@example.com", deleted=True)])
     assert result.person_of[HUB] is None
     assert store.links.active(HUB) is None
+
+
+# -- a page at once behaves as the same records one at a time ------------------------------
+
+_KINDS = ((SF, "Lead", "00Q"), (SF, "Contact", "003"), (HS, "contacts", "1"))
+_CONTACTS = ("Contact", "contacts")
+_EMAILS = ("a@example.com", "B@example.com", "b@example.com", "c@example.com", None)
+
+
+@st.composite
+def _record(draw: st.DrawFn) -> RecordIdentity:
+    system, kind, prefix = draw(st.sampled_from(_KINDS))
+    number = draw(st.integers(min_value=0, max_value=3))
+    record = ref(system, kind, f"{prefix}{number:012d}")
+    email = draw(st.sampled_from(_EMAILS))
+    deleted = draw(st.booleans()) and draw(st.booleans())
+    converted = master = None
+    merged: tuple[str, ...] = ()
+    if kind == "Lead" and not deleted and draw(st.booleans()):
+        converted = f"003{draw(st.integers(min_value=0, max_value=3)):012d}"
+    if kind == "Lead" and deleted and draw(st.booleans()):
+        master = f"00Q{draw(st.integers(min_value=0, max_value=3)):012d}"
+    if system is HS and not deleted and draw(st.booleans()):
+        merged = (f"1{draw(st.integers(min_value=0, max_value=3)):012d}",)
+    return RecordIdentity(
+        record,
+        email,
+        deleted=deleted,
+        converted_contact_id=converted,
+        master_record_id=master,
+        merged_ids=merged,
+    )
+
+
+@st.composite
+def _pages(draw: st.DrawFn) -> list[list[RecordIdentity]]:
+    pages = draw(st.lists(st.lists(_record(), min_size=1, max_size=8), min_size=1, max_size=4))
+    # A page holds each record once, as a CRM's page does.
+    return [list({record.ref: record for record in page}.values()) for page in pages]
+
+
+def _groups(
+    store: StateStore, pages: list[list[RecordIdentity]]
+) -> tuple[frozenset[frozenset[SourceRef]], frozenset[SourceRef]]:
+    """Which records share a person now, and which records were linked once and no longer
+    are. Person ids are random, and which of two people created on one page survives their
+    merge is a tie, so neither is compared."""
+    refs = {record.ref for page in pages for record in page}
+    refs |= {
+        ref(SF, "Contact", record.converted_contact_id)
+        for page in pages
+        for record in page
+        if record.converted_contact_id
+    }
+    people: dict[str, set[SourceRef]] = {}
+    closed: set[SourceRef] = set()
+    for item in refs:
+        link = store.links.active(item)
+        if link is not None:
+            people.setdefault(link.person_id, set()).add(item)
+        elif store.links.history(item):
+            closed.add(item)
+    return frozenset(frozenset(group) for group in people.values()), frozenset(closed)
+
+
+def _issues(result: Resolution) -> list[tuple[IssueKind, SourceRef]]:
+    return [(issue.kind, issue.ref) for issue in result.issues]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_page_resolves_as_its_records_one_at_a_time(data: st.DataObject) -> None:
+    pages = data.draw(_pages())
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        StateStore.open(f"sqlite:///{folder}/paged.db") as paged,
+        StateStore.open(f"sqlite:///{folder}/single.db") as single,
+    ):
+        for page in pages:
+            at_once = resolve(paged, page)
+            one_by_one = Resolution()
+            # resolve() takes Contacts first; the one-at-a-time run follows the same order.
+            contacts_first = sorted(
+                page,
+                key=lambda r: (r.ref.object_type not in ("Contact", "contacts"), r.ref.record_id),
+            )
+            for record in contacts_first:
+                alone = resolve(single, [record])
+                one_by_one.issues.extend(alone.issues)
+                one_by_one.created += alone.created
+                one_by_one.linked += alone.linked
+                one_by_one.person_of.update(alone.person_of)
+            assert _issues(at_once) == _issues(one_by_one)
+            assert (at_once.created, at_once.linked) == (one_by_one.created, one_by_one.linked)
+            assert {r for r, p in at_once.person_of.items() if p is None} == {
+                r for r, p in one_by_one.person_of.items() if p is None
+            }
+            assert _groups(paged, pages) == _groups(single, pages)
+
+
+def test_a_page_of_new_records_takes_a_handful_of_statements(store: StateStore) -> None:
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2])[:60])
+
+    leads = [
+        RecordIdentity(ref(SF, "Lead", f"00Q{n:012d}"), f"p{n}@example.com") for n in range(500)
+    ]
+    hubs = [RecordIdentity(ref(HS, "contacts", str(n)), f"p{n}@example.com") for n in range(500)]
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        with store.transaction():
+            first = resolve(store, leads)
+        with store.transaction():
+            second = resolve(store, hubs)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    assert first.created == 500
+    assert second.created == 0
+    assert {second.person_of[h.ref] for h in hubs} == {first.person_of[lead.ref] for lead in leads}
+    # Two pages of 500: per page a transaction with reads of the links, the e-mail matches
+    # and their people's links, then one insert of people and one of links (not 500 of each).
+    assert len(statements) <= 20, statements

@@ -16,8 +16,8 @@ archives. After every sync:
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
