@@ -216,12 +216,15 @@ class DeadLetterStore:
 
     def clear_record(self, ref: SourceRef) -> int:
         """Delete every dead letter of one record (it has since synced); returns how many."""
+        return self.clear_records([ref])
+
+    def clear_records(self, refs: Iterable[SourceRef]) -> int:
+        """Delete every dead letter of many records (one statement per thousand)."""
+        key = tuple_(dead_letters.c.system, dead_letters.c.object_type, dead_letters.c.record_id)
+        wanted = {(ref.system.value, ref.object_type, ref.record_id) for ref in refs}
+        cleared = 0
         with self._db.write() as connection:
-            result = connection.execute(
-                dead_letters.delete().where(
-                    dead_letters.c.system == ref.system.value,
-                    dead_letters.c.object_type == ref.object_type,
-                    dead_letters.c.record_id == ref.record_id,
-                )
-            )
-        return result.rowcount
+            for batch in chunks(wanted):
+                result = connection.execute(dead_letters.delete().where(key.in_(batch)))
+                cleared += result.rowcount
+        return cleared

@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,7 +28,7 @@ from connector.state import JsonValue, NewDeadLetter, Observed, Provenance, Stat
 from connector.state.models import LinkReason
 from connector.sync.plan import RecordPlan, WriteKind
 
-__all__ = ["ApplyOutcome", "apply_records"]
+__all__ = ["ApplyOutcome", "WriteBehind", "apply_records", "record_outcomes", "send_records"]
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,63 @@ def _send(
     )
 
 
+Groups = dict[tuple[System, str, WriteKind], list[RecordPlan]]
+Sent = list[tuple[tuple[System, str, WriteKind], list[RecordPlan], list[WriteResult]]]
+
+
+@dataclass
+class Sending:
+    """What went out (one result per record, per group), and the error that stopped the rest."""
+
+    sent: Sent = field(default_factory=list)
+    error: BaseException | None = None
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+def send_records(records: Sequence[RecordPlan], sinks: Mapping[System, CrmSink]) -> Sending:
+    """Send ``records`` to the CRMs, both systems at once; one result per record.
+
+    Touches no state: it may run on a writer thread while the engine decides the next chunk.
+    A sink's error (quota, auth) stops that system's sending; what went out before it, in
+    either system, is returned with it so that it can be recorded before the error is raised.
+    """
+    groups: Groups = {}
+    for record in records:
+        groups.setdefault((record.system, record.object_type, record.kind), []).append(record)
+    systems = list(dict.fromkeys(key[0] for key in groups))
+
+    def one_system(system: System) -> Sending:
+        done = Sending()
+        try:
+            for key, group in groups.items():
+                if key[0] is system:
+                    _, object_type, kind = key
+                    results = _send(sinks[system], kind, object_type, group)
+                    if len(results) != len(group):
+                        raise RuntimeError(
+                            f"{system.value} answered {len(results)} results "
+                            f"for {len(group)} writes"
+                        )
+                    done.sent.append((key, group, results))
+        except Exception as error:  # handed back: raised once what went out is recorded
+            done.error = error
+        return done
+
+    if len(systems) <= 1:
+        parts = [one_system(system) for system in systems]
+    else:
+        with ThreadPoolExecutor(max_workers=len(systems), thread_name_prefix="crm-send") as pool:
+            parts = list(pool.map(one_system, systems))
+    errors = [part.error for part in parts if part.error is not None]
+    return Sending(
+        sent=[item for part in parts for item in part.sent],
+        error=errors[0] if errors else None,
+    )
+
+
 def apply_records(
     records: Sequence[RecordPlan],
     sinks: Mapping[System, CrmSink],
@@ -99,12 +157,24 @@ def apply_records(
     observed: Mapping[SourceRef, Observed],
 ) -> ApplyOutcome:
     """Write ``records`` and record every outcome. ``observed`` holds each target record as
-    last pulled (its values become the merge baseline plus what was written)."""
-    outcome = ApplyOutcome()
-    groups: dict[tuple[System, str, WriteKind], list[RecordPlan]] = {}
-    for record in records:
-        groups.setdefault((record.system, record.object_type, record.kind), []).append(record)
+    last pulled (its values become the merge baseline plus what was written). A sink's error
+    is raised after what went out before it is recorded."""
+    sending = send_records(records, sinks)
+    outcome = record_outcomes(sending.sent, store, run_id=run_id, now=now, observed=observed)
+    sending.raise_error()
+    return outcome
 
+
+def record_outcomes(
+    sent: Sent,
+    store: StateStore,
+    *,
+    run_id: str,
+    now: datetime,
+    observed: Mapping[SourceRef, Observed],
+) -> ApplyOutcome:
+    """Record what the CRMs answered, in one transaction (see the module's docstring)."""
+    outcome = ApplyOutcome()
     provenance: list[Provenance] = []
     settled: list[tuple[Observed, dict[str, JsonValue]]] = []
     letters: list[NewDeadLetter] = []
@@ -112,12 +182,7 @@ def apply_records(
     links: list[tuple[SourceRef, str, LinkReason]] = []
     created: list[Observed] = []
     relink: set[str] = set()
-    for (system, object_type, kind), group in groups.items():
-        results = _send(sinks[system], kind, object_type, group)
-        if len(results) != len(group):
-            raise RuntimeError(
-                f"{system.value} answered {len(results)} results for {len(group)} writes"
-            )
+    for (system, object_type, kind), group, results in sent:
         label = f"{system.value}.{kind.value}"
         for record, result in zip(group, results, strict=True):
             target = SourceRef(system=system, object_type=object_type, record_id=record.record_id)
@@ -187,14 +252,17 @@ def apply_records(
 
     with store.transaction():
         store.provenance.put_many(provenance)
-        for ref, person_id, reason in links:
-            if store.links.active(ref) is None:
-                store.links.add(ref, person_id, reason)
+        # A record linked meanwhile (or twice in this batch) keeps its first link.
+        linked = store.links.resolve(ref for ref, _, _ in links)
+        first: dict[SourceRef, tuple[SourceRef, str, LinkReason]] = {}
+        for item in links:
+            if item[0] not in linked:
+                first.setdefault(item[0], item)
+        store.links.add_many(first.values())
         # A created record's baseline is what crmsync wrote: its echo will change nothing.
         settled.extend((item, dict(item.values)) for item in created)
         store.observations.settle(settled)
-        for ref in cleared:
-            store.dead_letters.clear_record(ref)
+        store.dead_letters.clear_records(cleared)
         if letters:
             store.dead_letters.add_many(letters)
         store.dirty.mark(relink, "linked existing")
@@ -206,3 +274,71 @@ def apply_records(
             code or "no code",
         )
     return outcome
+
+
+class WriteBehind:
+    """Sends one chunk's writes while the engine decides the next.
+
+    At most one chunk is in flight. :meth:`submit` first finishes the chunk before it, then
+    hands the new chunk's writes to a writer thread. Outcomes are recorded on the calling
+    thread (the state store stays with the thread that owns it). Leaving the context, normally
+    or by an error, finishes the chunk in flight, so no write that went out goes unrecorded.
+    """
+
+    def __init__(
+        self,
+        sinks: Mapping[System, CrmSink],
+        store: StateStore,
+        *,
+        run_id: str,
+        done: Callable[[ApplyOutcome, Sequence[str]], None],
+    ) -> None:
+        self._sinks = sinks
+        self._store = store
+        self._run_id = run_id
+        self._done = done
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crm-writer")
+        self._pending: (
+            tuple[Sequence[str], Mapping[SourceRef, Observed], datetime, Future[Sending]] | None
+        ) = None
+
+    def submit(
+        self,
+        people: Sequence[str],
+        records: Sequence[RecordPlan],
+        *,
+        now: datetime,
+        observed: Mapping[SourceRef, Observed],
+    ) -> None:
+        """Write ``records`` (for ``people``, the chunk) behind the caller's next chunk."""
+        self.finish()
+        future = self._pool.submit(send_records, records, self._sinks)
+        self._pending = (people, observed, now, future)
+
+    def finish(self) -> None:
+        """Wait for the chunk in flight, record its outcomes, raise its sink's error."""
+        if self._pending is None:
+            return
+        people, observed, now, future = self._pending
+        self._pending = None
+        sending = future.result()
+        outcome = record_outcomes(
+            sending.sent, self._store, run_id=self._run_id, now=now, observed=observed
+        )
+        sending.raise_error()
+        self._done(outcome, people)
+
+    def __enter__(self) -> WriteBehind:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            if kind is None:
+                self.finish()
+            else:
+                try:
+                    self.finish()
+                except Exception:  # the error already leaving wins; this one is logged
+                    log.exception("recording the last chunk's writes failed")
+        finally:
+            self._pool.shutdown(wait=True)

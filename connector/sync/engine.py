@@ -29,7 +29,7 @@ from connector.rules import Rules
 from connector.state import JsonValue, Observed, StateStore
 from connector.state.models import PersonRecord, RunOutcome, StageChange, new_id
 from connector.sync._lease import Lease
-from connector.sync.apply import ApplyOutcome, apply_records
+from connector.sync.apply import ApplyOutcome, WriteBehind, apply_records
 from connector.sync.decide import CreatePolicy, PersonInputs, PersonResult, decide
 from connector.sync.normalise import Normaliser
 from connector.sync.plan import Plan, RecordPlan, stale
@@ -77,7 +77,7 @@ class SyncEngine:
     options: EngineOptions = field(default_factory=EngineOptions)
     progress: Progress | None = None
     api_calls: Callable[[], Mapping[System, int]] | None = None
-    stop: threading.Event | None = None  # set on SIGTERM: finish the chunk, checkpoint, return
+    stop: threading.Event | None = None  # set on SIGTERM: finish the chunks under way, return
     _schemas: dict[tuple[System, str], ObjectSchema] = field(default_factory=dict, init=False)
 
     # -- pulling ---------------------------------------------------------------------------
@@ -320,11 +320,13 @@ class SyncEngine:
             run_start = report.started_at
             report.add_pull(self.pull(run_start, backfill=backfill))
             lease.renew()
-            for batch in self._chunks():
-                if self._stopping():
-                    break
-                self._sync_chunk(batch, scoring_time(run_start), report.run_id, report)
-                lease.renew()
+            done = self._chunk_written(report)
+            with WriteBehind(self.sinks, self.store, run_id=report.run_id, done=done) as writer:
+                for batch in self._chunks():
+                    if self._stopping():
+                        break
+                    self._sync_chunk(batch, scoring_time(run_start), report.run_id, report, writer)
+                    lease.renew()
             if self._stopping():
                 report.outcome = RunOutcome.INTERRUPTED
                 report.stopped = "stopped on request after a checkpoint; the next run resumes"
@@ -361,8 +363,16 @@ class SyncEngine:
         return report
 
     def _sync_chunk(
-        self, batch: list[str], as_of: datetime, run_id: str, report: RunReport
+        self,
+        batch: list[str],
+        as_of: datetime,
+        run_id: str,
+        report: RunReport,
+        writer: WriteBehind,
     ) -> None:
+        """Decide and record one chunk, then hand its writes to ``writer``: they go out while
+        the next chunk is decided. The chunk's people stay dirty until their writes are
+        recorded, so a run killed in between plans them again."""
         previous = self.store.people.get_many(batch)
         results = self.decide_chunk(batch, as_of)
         report.add_decisions(results)
@@ -372,13 +382,16 @@ class SyncEngine:
         with self.store.transaction():
             report.stage_changes += self._record(results, previous, run_id)
         records = [record for result in results for record in result.records]
-        applied: ApplyOutcome = apply_records(
-            records, self.sinks, self.store, run_id=run_id, now=self.clock(), observed=observed
-        )
-        report.add_apply(applied)
-        self.store.dirty.clear(batch)
-        if self.progress is not None:
-            self.progress("people", len(batch))
+        writer.submit(batch, records, now=self.clock(), observed=observed)
+
+    def _chunk_written(self, report: RunReport) -> Callable[[ApplyOutcome, Sequence[str]], None]:
+        def done(applied: ApplyOutcome, people: Sequence[str]) -> None:
+            report.add_apply(applied)
+            self.store.dirty.clear(people)
+            if self.progress is not None:
+                self.progress("people", len(people))
+
+        return done
 
     def _run_start(self) -> datetime:
         """Where every read of this run ends: the start, floored to a whole second.
