@@ -70,6 +70,36 @@ def test_activity_comes_from_associations_and_batch_reads(
     assert calls[assoc] >= 6 * chunks  # one per engagement/deal type per 100 contacts
 
 
+def test_activity_is_complete_and_batched_to_the_minimum(
+    hs: HubSpotAdapter, sandbox: Sandbox
+) -> None:
+    """Every engagement of every contact, each with all its contacts; association reads run
+    side by side, yet engagement ids still gather across chunks into full batches."""
+    contacts = pull_all(hs, [])
+    store = sandbox.hubspot.store
+    expected: dict[str, dict[str, set[str]]] = {}
+    for object_type in ("emails", "calls", "meetings", "notes", "tasks", "deals"):
+        linked: dict[str, set[str]] = {}
+        for contact in contacts:
+            for object_id in store.linked_ids("contacts", contact.id, object_type):
+                linked.setdefault(object_id, set()).add(contact.id)
+        expected[object_type] = linked
+    before = stats(sandbox.hubspot.url)
+    activity = list(
+        hs.pull_activity([c.id for c in contacts], since=None, run_start=datetime.now(UTC))
+    )
+    got: dict[str, dict[str, set[str]]] = {}
+    for record in activity:
+        if record.object_type != "contact_conversions":
+            got.setdefault(record.object_type, {})[record.id] = set(record.person_ids)
+    assert got == {kind: linked for kind, linked in expected.items() if linked}
+    calls = stats(sandbox.hubspot.url)
+    batches = sum(-(-len(linked) // 100) for linked in expected.values())
+    assert len(contacts) > 300  # several chunks of 100 contacts, yet no partial batch each
+    # (The contacts' conversion properties came with the search: no batch read for them.)
+    assert calls[BATCH] - before.get(BATCH, 0) == batches
+
+
 def test_schema_from_the_properties_api(hs: HubSpotAdapter, sandbox: Sandbox) -> None:
     schema = hs.describe("contacts")
     assert hs.describe("contacts") is schema

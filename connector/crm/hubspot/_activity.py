@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from connector.crm.budget import bounded_map
@@ -158,18 +157,22 @@ def _value(value: Any) -> FieldValue:
     return value if value is None or isinstance(value, str | int | float | bool) else str(value)
 
 
+def _take(waiting: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Up to 100 of the ``waiting`` objects, taken out of it."""
+    return {object_id: waiting.pop(object_id) for object_id in list(waiting)[:MAX_BATCH]}
+
+
 def _engagements(
     batch_read: BatchRead,
     object_type: str,
-    pending: dict[str, set[str]],
+    linked: dict[str, set[str]],
     start: datetime | None,
     end: datetime,
-) -> Iterator[ActivityRecord]:
-    """Batch-read up to 100 of the ``pending`` objects (taken out of it)."""
+) -> list[ActivityRecord]:
+    """One batch read of up to 100 objects of ``object_type`` (``linked``: their contacts)."""
     properties = ENGAGEMENT_PROPERTIES[object_type]
-    ids = list(pending)[:MAX_BATCH]
-    linked = {object_id: pending.pop(object_id) for object_id in ids}
-    answer = batch_read(object_type, ids, [*properties, "hs_lastmodifieddate"])
+    answer = batch_read(object_type, list(linked), [*properties, "hs_lastmodifieddate"])
+    records: list[ActivityRecord] = []
     for row in answer.get("results") or ():
         props = row.get("properties") or {}
         modified_text = props.get("hs_lastmodifieddate") or row.get("updatedAt")
@@ -177,16 +180,19 @@ def _engagements(
         if modified is not None and (modified >= end or (start is not None and modified < start)):
             continue
         when = props.get("hs_timestamp") or props.get("createdate")
-        yield ActivityRecord(
-            system=System.HUBSPOT,
-            object_type=object_type,
-            id=str(row["id"]),
-            person_ids=tuple(sorted(linked.get(str(row["id"]), ()))),
-            occurred_at=parse_instant(when) if when else None,
-            modified_at=modified,
-            deleted=bool(row.get("archived")),
-            fields={k: _value(v) for k, v in props.items() if k in properties},
+        records.append(
+            ActivityRecord(
+                system=System.HUBSPOT,
+                object_type=object_type,
+                id=str(row["id"]),
+                person_ids=tuple(sorted(linked.get(str(row["id"]), ()))),
+                occurred_at=parse_instant(when) if when else None,
+                modified_at=modified,
+                deleted=bool(row.get("archived")),
+                fields={k: _value(v) for k, v in props.items() if k in properties},
+            )
         )
+    return records
 
 
 def _conversions(
@@ -233,16 +239,39 @@ def pull_activity(
     ``CONVERSION_PROPERTIES`` order (``()``: none); entries are taken out as they are used.
     ``concurrency`` bounds the association reads in flight."""
     pending: dict[str, dict[str, set[str]]] = {name: {} for name in ENGAGEMENT_PROPERTIES}
-    for chunk in _chunks(contact_ids):
-        # One association read per type, side by side: they wait on latency, not on the
-        # ten-second limit (they are exempt from it).
-        found = bounded_map(partial(_linked, associations, contact_ids=chunk), pending, concurrency)
-        for (object_type, waiting), linked in zip(pending.items(), found, strict=True):
-            for object_id, contacts in linked.items():
-                waiting.setdefault(object_id, set()).update(contacts)
-            while len(waiting) >= MAX_BATCH:
-                yield from _engagements(batch_read, object_type, waiting, start, end)
-        yield from _conversions(batch_read, chunk, {} if conversions is None else conversions)
-    for object_type, waiting in pending.items():
-        while waiting:
-            yield from _engagements(batch_read, object_type, waiting, start, end)
+    known = {} if conversions is None else conversions
+
+    def associated(job: tuple[str, list[str]]) -> dict[str, set[str]]:
+        return _linked(associations, job[0], contact_ids=job[1])
+
+    def read(batch: tuple[str, dict[str, set[str]]]) -> list[ActivityRecord]:
+        return _engagements(batch_read, batch[0], batch[1], start, end)
+
+    # ``concurrency`` chunks of 100 contacts at a time: their association reads (one per chunk
+    # and type) side by side, then the engagement batches that filled up, side by side. Ids
+    # gather across chunks until a batch is full, so the call count stays at its minimum.
+    for contacts in _chunks(contact_ids, MAX_BATCH * max(1, concurrency)):
+        chunks = list(_chunks(contacts))
+        jobs = [(object_type, chunk) for chunk in chunks for object_type in pending]
+        for (object_type, _), linked in zip(
+            jobs, bounded_map(associated, jobs, concurrency), strict=True
+        ):
+            waiting = pending[object_type]
+            for object_id, linked_contacts in linked.items():
+                waiting.setdefault(object_id, set()).update(linked_contacts)
+        full = [
+            (object_type, _take(waiting))
+            for object_type, waiting in pending.items()
+            for _ in range(len(waiting) // MAX_BATCH)
+        ]
+        for records in bounded_map(read, full, concurrency):
+            yield from records
+        for chunk in chunks:
+            yield from _conversions(batch_read, chunk, known)
+    rest = [
+        (object_type, _take(waiting))
+        for object_type, waiting in pending.items()
+        for _ in range(-(-len(waiting) // MAX_BATCH))
+    ]
+    for records in bounded_map(read, rest, concurrency):
+        yield from records
