@@ -194,6 +194,7 @@ _COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("connector.sandbox.commands", "register"),
     ("connector.rules.commands", "register"),
     ("connector.sync.commands", "register"),
+    ("connector.sync.record_commands", "register"),
     ("connector.jobs.commands", "register"),
     ("connector.demo", "register"),
 )

@@ -21,26 +21,22 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from connector.crm.connect import connect
-from connector.crm.types import CrmSink
-from connector.errors import ConfigError, ExitCode, Problem, System
+from connector.errors import ConfigError, ExitCode, Problem
 from connector.funnel import normalise_email
-from connector.logs import add_secrets
 from connector.settings import Settings
 from connector.state import StateStore
 from connector.sync.engine import EngineOptions, exit_code
-from connector.sync.erase import delete_in_crms, linked_records
 from connector.sync.plan import Plan, read_plan
 from connector.sync.report import DriftReport, RunReport, latest_drift, record_drift
-from connector.sync.wiring import connected, require_credentials
+from connector.sync.wiring import connected
 
-__all__ = ["register", "render_plan", "render_report"]
+__all__ = ["open_store", "register", "render_plan", "render_report", "settings_of"]
 
 log = logging.getLogger(__name__)
 _out = Console(highlight=False, soft_wrap=True)
 
 
-def _settings(ctx: typer.Context) -> Settings:
+def settings_of(ctx: typer.Context) -> Settings:
     from connector.cli import AppContext
 
     context: AppContext = ctx.obj
@@ -160,7 +156,7 @@ def sync(
     report_file: ReportOption = None,
 ) -> None:
     """Pull both CRMs, evaluate the rules, and write stage and score changes back."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     options = EngineOptions(chunk=chunk) if chunk is not None else None
     with (
         progress_reporter(not as_json) as progress,
@@ -181,7 +177,7 @@ def plan_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Show exactly what a sync would write (per system, record and field), writing nothing."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with (
         progress_reporter(not as_json) as progress,
         connected(settings, progress=progress) as engine,
@@ -208,7 +204,7 @@ def apply_command(
 ) -> None:
     """Execute a saved plan, refusing records that changed in the CRM since it was made."""
     plan = read_plan(plan_file)
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with (
         progress_reporter(not as_json) as progress,
         connected(settings, progress=progress) as engine,
@@ -217,126 +213,10 @@ def apply_command(
     _finish(report, as_json)
 
 
-deadletter_app = typer.Typer(
-    help="Writes a CRM refused: list, retry now, or drop.", no_args_is_help=True
-)
-
-
 @contextmanager
-def _store(ctx: typer.Context) -> Iterator[StateStore]:
-    with StateStore.from_settings(_settings(ctx)) as store:
+def open_store(ctx: typer.Context) -> Iterator[StateStore]:
+    with StateStore.from_settings(settings_of(ctx)) as store:
         yield store
-
-
-@deadletter_app.command("list")
-def deadletter_list(
-    ctx: typer.Context,
-    system: Annotated[System | None, typer.Option(help="Only this system.")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Every dead letter with its reason, attempts and next retry."""
-    with _store(ctx) as store:
-        letters = store.dead_letters.list(system=system)
-    if as_json:
-        rows = [
-            {
-                "id": d.id,
-                "record": str(d.ref),
-                "fields": list(d.fields),
-                "code": d.code,
-                "message": d.message,
-                "attempts": d.attempts,
-                "next_retry_at": d.next_retry_at.isoformat(),
-            }
-            for d in letters
-        ]
-        _out.print_json(json.dumps(rows))
-        return
-    table = Table(title=f"{len(letters)} dead letters")
-    for column in ("id", "record", "fields", "code", "message", "attempts", "next retry"):
-        table.add_column(column, overflow="fold")
-    for d in letters:
-        table.add_row(
-            str(d.id),
-            str(d.ref),
-            ", ".join(d.fields),
-            d.code,
-            d.message,
-            str(d.attempts),
-            d.next_retry_at.isoformat(timespec="minutes"),
-        )
-    _out.print(table)
-
-
-@deadletter_app.command("retry")
-def deadletter_retry(
-    ctx: typer.Context,
-    ids: Annotated[
-        list[int] | None, typer.Argument(help="Dead letter ids; none means all.")
-    ] = None,
-) -> None:
-    """Plan these records again on the next sync (now, not at their backoff time)."""
-    with _store(ctx) as store:
-        letters = [d for d in store.dead_letters.list() if not ids or d.id in ids]
-        people = {d.person_id for d in letters if d.person_id}
-        store.dirty.mark(people, "retry")
-    _out.print(f"{len(letters)} dead letters will be retried by the next sync")
-
-
-@deadletter_app.command("drop")
-def deadletter_drop(
-    ctx: typer.Context,
-    ids: Annotated[list[int], typer.Argument(help="Dead letter ids to forget about.")],
-) -> None:
-    """Stop retrying these writes."""
-    with _store(ctx) as store:
-        dropped = store.dead_letters.drop(ids)
-    _out.print(f"dropped {dropped} dead letters")
-
-
-def forget(
-    ctx: typer.Context,
-    email: Annotated[str, typer.Argument(help="The person's e-mail address.")],
-    in_crms: Annotated[
-        bool,
-        typer.Option(
-            "--in-crms",
-            help="Also delete the person's records in both CRMs through their APIs, first.",
-        ),
-    ] = False,
-) -> None:
-    """Erase a person from the state store (an erasure request). With --in-crms, first ask
-    both CRMs to delete every record crmsync linked to the person (Salesforce: recycle bin;
-    HubSpot: archive); if a CRM refuses, the state store is kept so the request can be
-    repeated."""
-    try:
-        address = normalise_email(email)
-    except ValueError as exc:
-        raise ConfigError([Problem(where="argument EMAIL", message=str(exc))]) from None
-    settings = _settings(ctx)
-    if in_crms:
-        require_credentials(settings)
-    with _store(ctx) as store:
-        if in_crms:
-            refs = linked_records(store, address)
-            adapters = connect(settings)
-            add_secrets(adapters.secrets())
-            sinks: dict[System, CrmSink] = {
-                System.SALESFORCE: adapters.salesforce,
-                System.HUBSPOT: adapters.hubspot,
-            }
-            erasure = delete_in_crms(refs, sinks)
-            _out.print(f"deleted {len(erasure.deleted)} records in the CRMs")
-            if erasure.refused:
-                for ref, reason in erasure.refused:
-                    _out.print(f"refused {ref}: {reason}")
-                _out.print("the state store is kept: run the same command again to retry")
-                raise typer.Exit(int(ExitCode.FINISHED_WITH_REJECTIONS))
-        result = store.forget(address)
-    if not result.people:
-        _out.print("no person with that address is stored")
-        raise typer.Exit(int(ExitCode.FAILED))
-    _out.print(f"erased {result.people} people and {result.total - result.people} rows about them")
 
 
 def status(
@@ -344,7 +224,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Last runs, their outcome and counts, API calls, dead letters and people waiting."""
-    with _store(ctx) as store:
+    with open_store(ctx) as store:
         runs = store.runs.recent(limit=10)
         letters = store.dead_letters.list()
         waiting = store.dirty.count()
@@ -415,7 +295,7 @@ def explain(
         address = normalise_email(email)
     except ValueError as exc:
         raise ConfigError([Problem(where="argument EMAIL", message=str(exc))]) from None
-    with _store(ctx) as store:
+    with open_store(ctx) as store:
         found = [r for r in store.people.by_email(address) if r.merged_into is None]
         transitions = store.transitions.for_person(found[0].id) if found else []
     if not found:
@@ -467,7 +347,7 @@ def reconcile(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Compare every linked person across both CRMs and report drift (optionally fix it)."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with (
         progress_reporter(not as_json) as progress,
         connected(settings, progress=progress) as engine,
@@ -517,9 +397,7 @@ def register(app: typer.Typer) -> None:
     app.command("reconcile")(reconcile)
     app.command("plan")(plan_command)
     app.command("apply")(apply_command)
-    app.command("forget")(forget)
     app.command("status")(status)
-    app.add_typer(deadletter_app, name="deadletter")
     for group in app.registered_groups:
         if group.name == "rules" and group.typer_instance is not None:
             group.typer_instance.command("explain")(explain)
