@@ -7,10 +7,10 @@ both ways with pure functions (:mod:`connector.mapping.transforms`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 from connector.errors import System
 from connector.mapping.canonical import CanonicalField, CanonicalValue
@@ -150,6 +150,10 @@ class MappingSet:
     files: tuple[str, ...]
     mappings: tuple[FieldMapping, ...]
     value_maps: Mapping[str, ValueMap] = field(default_factory=dict)
+    # The set is immutable: lookups asked once per person and record are computed once.
+    _lookups: dict[tuple[Any, ...], Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "value_maps", MappingProxyType(dict(self.value_maps)))
@@ -167,9 +171,18 @@ class MappingSet:
                 return mapping
         raise KeyError(name)
 
+    def _lookup(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        if key not in self._lookups:
+            self._lookups[key] = compute()
+        return self._lookups[key]
+
     def for_field(self, canonical: str) -> tuple[FieldMapping, ...]:
         """Every mapping of one canonical field (``stage`` usually has several)."""
-        return tuple(m for m in self.mappings if m.canonical.name == canonical)
+        found: tuple[FieldMapping, ...] = self._lookup(
+            ("for_field", canonical),
+            lambda: tuple(m for m in self.mappings if m.canonical.name == canonical),
+        )
+        return found
 
     def for_object(self, system: System, object_type: str) -> tuple[FieldMapping, ...]:
         """Mappings with a field on ``system``/``object_type``."""
@@ -186,8 +199,12 @@ class MappingSet:
 
     def writes(self, system: System, object_type: str) -> tuple[tuple[FieldMapping, str], ...]:
         """(mapping, field) pairs the connector may write on ``system``/``object_type``."""
-        return tuple(
-            (m, name)
-            for m in self.mappings
-            if m.writes_to(system) and (name := m.target(system, object_type)) is not None
+        found: tuple[tuple[FieldMapping, str], ...] = self._lookup(
+            ("writes", system, object_type),
+            lambda: tuple(
+                (m, name)
+                for m in self.mappings
+                if m.writes_to(system) and (name := m.target(system, object_type)) is not None
+            ),
         )
+        return found
