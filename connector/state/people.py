@@ -125,6 +125,21 @@ class PeopleStore:
                     found.setdefault(row.email, []).append(_record(row))
         return found
 
+    def ids_by_emails(self, emails: Iterable[str]) -> dict[str, list[str]]:
+        """Like :meth:`by_emails`, ids only (oldest first): no person is loaded."""
+        wanted = dict.fromkeys(filter(None, map(_normalised_or_none, emails)))
+        found: dict[str, list[str]] = {}
+        with self._db.read() as connection:
+            for batch in chunks(wanted):
+                query = (
+                    select(people.c.email, people.c.id)
+                    .where(people.c.email.in_(batch), people.c.merged_into.is_(None))
+                    .order_by(people.c.created_at, people.c.id)
+                )
+                for email, person_id in connection.execute(query):
+                    found.setdefault(email, []).append(person_id)
+        return found
+
     def by_link(self, ref: SourceRef) -> PersonRecord | None:
         """The person a CRM record is actively linked to."""
         return self.by_links([ref]).get(ref)

@@ -131,12 +131,17 @@ class _Resolver:
         self.links = {ref: link.person_id for ref, link in store.links.resolve(wanted).items()}
         # Unmerged people per normalised address, oldest first (people created on this page
         # are appended), and the active records of the people loaded so far.
-        self.by_email: dict[str, list[str]] = {
-            email: [found.id for found in matches]
-            for email, matches in store.people.by_emails(
-                record.email for record in records if record.email and not record.deleted
-            ).items()
+        # Only records without a stored link can need the e-mail step; an address not asked
+        # for here (a link closed earlier on the page) is looked up when it is needed.
+        asked = {
+            address
+            for record in records
+            if not record.deleted
+            and record.ref not in self.links
+            and (address := _address(record.email)) is not None
         }
+        self.by_email: dict[str, list[str]] = store.people.ids_by_emails(asked)
+        self.asked = asked
         self.records_of: dict[str, set[SourceRef]] = {}
         self.owner: dict[SourceRef, str] = {}  # the reverse of records_of
         self._load({pid for matches in self.by_email.values() for pid in matches})
@@ -242,6 +247,10 @@ class _Resolver:
         email = _address(record.email)
         if email is None:
             return None
+        if email not in self.asked:
+            self.flush()
+            self.by_email[email] = self.store.people.ids_by_emails([email]).get(email, [])
+            self.asked.add(email)
         candidates = self.by_email.get(email, [])
         system, kind = record.ref.system, record.ref.object_type
         for candidate in candidates:
