@@ -1,6 +1,12 @@
 """The canonical funnel model every CRM record is normalised into."""
 
-from connector.funnel._values import Email, UtcDatetime, normalise_email, require_utc
+from connector.funnel._values import (
+    Email,
+    UtcDatetime,
+    email_or_none,
+    normalise_email,
+    require_utc,
+)
 from connector.funnel.activity import (
     TWO_WAY,
     Activity,
@@ -50,6 +56,7 @@ __all__ = [
     "UtcDatetime",
     "check_transition",
     "classify_move",
+    "email_or_none",
     "is_two_way",
     "normalise_email",
     "require_utc",

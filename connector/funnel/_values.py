@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-__all__ = ["Email", "UtcDatetime", "normalise_email", "require_utc"]
+__all__ = ["Email", "UtcDatetime", "email_or_none", "normalise_email", "require_utc"]
 
 # Deliberately pragmatic: one @, a dot-separated domain with a TLD of letters, no spaces. CRMs
 # accept addresses RFC 5322 would not (and vice versa); what matters for identity is that two
@@ -26,6 +26,16 @@ def normalise_email(value: str) -> str:
         # The offending value is personal data: name the problem, not the address.
         raise ValueError("not a valid e-mail address (expected local@domain.tld without spaces)")
     return candidate
+
+
+def email_or_none(value: str | None) -> str | None:
+    """:func:`normalise_email`, or ``None`` for a missing or invalid address."""
+    if value is None:
+        return None
+    try:
+        return normalise_email(value)
+    except ValueError:
+        return None
 
 
 def require_utc(value: datetime) -> datetime:

@@ -6,24 +6,17 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import Select, and_, func, select, tuple_
 from sqlalchemy.engine import Row
 
 from connector.errors import StateError
-from connector.funnel import Person, SourceRef, normalise_email
+from connector.funnel import Person, SourceRef, email_or_none
 from connector.state._db import Db, chunks, upsert
 from connector.state._links import move_all_links
 from connector.state.models import LinkReason, PersonRecord
 from connector.state.schema import links, people
 
 __all__ = ["PeopleStore"]
-
-
-def _normalised_or_none(email: str) -> str | None:
-    try:
-        return normalise_email(email)
-    except ValueError:
-        return None
 
 
 def _record(row: Row[Any]) -> PersonRecord:
@@ -112,33 +105,28 @@ class PeopleStore:
 
         Strings that are not addresses match nobody (stored emails are all valid).
         """
-        wanted = dict.fromkeys(filter(None, map(_normalised_or_none, emails)))
         found: dict[str, list[PersonRecord]] = {}
-        with self._db.read() as connection:
-            for batch in chunks(wanted):
-                query = (
-                    select(people)
-                    .where(people.c.email.in_(batch), people.c.merged_into.is_(None))
-                    .order_by(people.c.created_at, people.c.id)
-                )
-                for row in connection.execute(query):
-                    found.setdefault(row.email, []).append(_record(row))
+        for row in self._by_emails(emails, select(people)):
+            found.setdefault(row.email, []).append(_record(row))
         return found
 
-    def ids_by_emails(self, emails: Iterable[str]) -> dict[str, list[str]]:
+    def ids_by_emails(self, emails: Iterable[str | None]) -> dict[str, list[str]]:
         """Like :meth:`by_emails`, ids only (oldest first): no person is loaded."""
-        wanted = dict.fromkeys(filter(None, map(_normalised_or_none, emails)))
         found: dict[str, list[str]] = {}
+        for row in self._by_emails(emails, select(people.c.email, people.c.id)):
+            found.setdefault(row.email, []).append(row.id)
+        return found
+
+    def _by_emails(self, emails: Iterable[str | None], query: Select[Any]) -> list[Row[Any]]:
+        wanted = dict.fromkeys(filter(None, map(email_or_none, emails)))
+        rows: list[Row[Any]] = []
         with self._db.read() as connection:
             for batch in chunks(wanted):
-                query = (
-                    select(people.c.email, people.c.id)
-                    .where(people.c.email.in_(batch), people.c.merged_into.is_(None))
-                    .order_by(people.c.created_at, people.c.id)
-                )
-                for email, person_id in connection.execute(query):
-                    found.setdefault(email, []).append(person_id)
-        return found
+                ordered = query.where(
+                    people.c.email.in_(batch), people.c.merged_into.is_(None)
+                ).order_by(people.c.created_at, people.c.id)
+                rows.extend(connection.execute(ordered))
+        return rows
 
     def by_link(self, ref: SourceRef) -> PersonRecord | None:
         """The person a CRM record is actively linked to."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from connector.errors import System
-from connector.funnel import Person, SourceRef, normalise_email
+from connector.funnel import Person, SourceRef, email_or_none
 from connector.state import NewObservation, StateStore
 from connector.state.models import LinkReason, new_id
 
@@ -70,16 +70,6 @@ class Resolution:
 
 
 _CONTACT_TYPES = frozenset({"Contact", "contacts"})
-
-
-def _address(email: str | None) -> str | None:
-    """The normalised form people are stored and looked up by (``None``: no usable address)."""
-    if email is None:
-        return None
-    try:
-        return normalise_email(email)
-    except ValueError:
-        return None
 
 
 def _contact_ref(record: RecordIdentity) -> SourceRef | None:
@@ -138,7 +128,7 @@ class _Resolver:
             for record in records
             if not record.deleted
             and record.ref not in self.links
-            and (address := _address(record.email)) is not None
+            and (address := email_or_none(record.email)) is not None
         }
         self.by_email: dict[str, list[str]] = store.people.ids_by_emails(asked)
         self.asked = asked
@@ -237,14 +227,14 @@ class _Resolver:
         person_id = new_id()
         self.new_people.append(Person(id=person_id, email=record.email))
         self.records_of[person_id] = set()
-        if (email := _address(record.email)) is not None:
+        if (email := email_or_none(record.email)) is not None:
             self.by_email.setdefault(email, []).append(person_id)
         self.result.created += 1
         self._link(record.ref, person_id, LinkReason.CREATED)
         return person_id
 
     def _by_email(self, record: RecordIdentity) -> str | None:
-        email = _address(record.email)
+        email = email_or_none(record.email)
         if email is None:
             return None
         if email not in self.asked:
