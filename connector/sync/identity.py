@@ -120,9 +120,9 @@ class _Resolver:
             wanted.extend(_merged_refs(record))
         self.links = {ref: link.person_id for ref, link in store.links.resolve(wanted).items()}
         # Unmerged people per normalised address, oldest first (people created on this page
-        # are appended), and the active records of the people loaded so far.
-        # Only records without a stored link can need the e-mail step; an address not asked
-        # for here (a link closed earlier on the page) is looked up when it is needed.
+        # are appended). Only records without a stored link can need the e-mail step; an
+        # address not asked for here (a link closed earlier on the page) is looked up when
+        # it is needed.
         asked = {
             address
             for record in records
@@ -132,6 +132,7 @@ class _Resolver:
         }
         self.by_email: dict[str, list[str]] = store.people.ids_by_emails(asked)
         self.asked = asked
+        # The active records of the people loaded so far (the e-mail candidates, at first).
         self.records_of: dict[str, set[SourceRef]] = {}
         self.owner: dict[SourceRef, str] = {}  # the reverse of records_of
         self._load({pid for matches in self.by_email.values() for pid in matches})
