@@ -214,12 +214,9 @@ class DeadLetterStore:
                 dropped += result.rowcount
         return dropped
 
-    def clear_record(self, ref: SourceRef) -> int:
-        """Delete every dead letter of one record (it has since synced); returns how many."""
-        return self.clear_records([ref])
-
     def clear_records(self, refs: Iterable[SourceRef]) -> int:
-        """Delete every dead letter of many records (one statement per thousand)."""
+        """Delete every dead letter of these records (they have since synced), one statement
+        per thousand; returns how many."""
         key = tuple_(dead_letters.c.system, dead_letters.c.object_type, dead_letters.c.record_id)
         wanted = {(ref.system.value, ref.object_type, ref.record_id) for ref in refs}
         cleared = 0

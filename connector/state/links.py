@@ -141,9 +141,9 @@ class LinkStore:
 
     def for_person(self, person_id: str, *, include_history: bool = False) -> list[Link]:
         """A person's links (active ones only unless ``include_history``), oldest first."""
-        query = select(links).where(links.c.person_id == person_id)
         if not include_history:
-            query = query.where(links.c.active)
+            return self.for_people([person_id]).get(person_id, [])
+        query = select(links).where(links.c.person_id == person_id)
         with self._db.read() as connection:
             rows = connection.execute(query.order_by(links.c.valid_from, links.c.id))
             return [link_from_row(row) for row in rows]

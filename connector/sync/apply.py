@@ -21,6 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from connector.crm.budget import bounded_map
 from connector.crm.types import CrmSink, UpsertRequest, WriteRequest, WriteResult
 from connector.errors import System
 from connector.funnel import SourceRef
@@ -135,11 +136,7 @@ def send_records(records: Sequence[RecordPlan], sinks: Mapping[System, CrmSink])
             done.error = error
         return done
 
-    if len(systems) <= 1:
-        parts = [one_system(system) for system in systems]
-    else:
-        with ThreadPoolExecutor(max_workers=len(systems), thread_name_prefix="crm-send") as pool:
-            parts = list(pool.map(one_system, systems))
+    parts = bounded_map(one_system, systems, len(systems))  # one_system never raises
     errors = [part.error for part in parts if part.error is not None]
     return Sending(
         sent=[item for part in parts for item in part.sent],

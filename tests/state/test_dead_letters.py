@@ -93,12 +93,12 @@ def test_backoff_is_capped() -> None:
     assert backoff.delay(10_000) == timedelta(hours=2)
 
 
-def test_drop_and_clear_record_delete(store: StateStore) -> None:
+def test_drop_and_clear_records_delete(store: StateStore) -> None:
     one = store.dead_letters.add(letter("1"))
     store.dead_letters.add_many([letter("2", fields=("a",)), letter("2", fields=("b",))])
     assert store.dead_letters.drop([one.id, one.id]) == 1
     assert store.dead_letters.drop([one.id]) == 0
-    assert store.dead_letters.clear_record(hubspot("2")) == 2
+    assert store.dead_letters.clear_records([hubspot("2"), hubspot("2")]) == 2
     assert store.dead_letters.list() == []
 
 

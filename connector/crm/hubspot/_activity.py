@@ -162,6 +162,17 @@ def _take(waiting: dict[str, set[str]]) -> dict[str, set[str]]:
     return {object_id: waiting.pop(object_id) for object_id in list(waiting)[:MAX_BATCH]}
 
 
+def _batches(
+    pending: dict[str, dict[str, set[str]]], *, partial: bool
+) -> list[tuple[str, dict[str, set[str]]]]:
+    """The batches of 100 taken out of ``pending`` per type: full ones only, or all."""
+    return [
+        (object_type, _take(waiting))
+        for object_type, waiting in pending.items()
+        for _ in range(-(-len(waiting) // MAX_BATCH) if partial else len(waiting) // MAX_BATCH)
+    ]
+
+
 def _engagements(
     batch_read: BatchRead,
     object_type: str,
@@ -259,19 +270,9 @@ def pull_activity(
             waiting = pending[object_type]
             for object_id, linked_contacts in linked.items():
                 waiting.setdefault(object_id, set()).update(linked_contacts)
-        full = [
-            (object_type, _take(waiting))
-            for object_type, waiting in pending.items()
-            for _ in range(len(waiting) // MAX_BATCH)
-        ]
-        for records in bounded_map(read, full, concurrency):
+        for records in bounded_map(read, _batches(pending, partial=False), concurrency):
             yield from records
         for chunk in chunks:
             yield from _conversions(batch_read, chunk, known)
-    rest = [
-        (object_type, _take(waiting))
-        for object_type, waiting in pending.items()
-        for _ in range(-(-len(waiting) // MAX_BATCH))
-    ]
-    for records in bounded_map(read, rest, concurrency):
+    for records in bounded_map(read, _batches(pending, partial=True), concurrency):
         yield from records
