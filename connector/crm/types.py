@@ -268,6 +268,14 @@ class CrmSource(Protocol):
         reads everything (a backfill). Pages stream; nothing holds a whole object in memory."""
         ...
 
+    def read_people(
+        self, object_type: str, ids: Sequence[str], *, fields: Sequence[str]
+    ) -> list[RawRecord]:
+        """The records of ``object_type`` with these ids, as :meth:`pull_people` returns them
+        (batched: 100 ids a call in HubSpot, 200 in Salesforce). Ids the CRM no longer holds
+        are left out. For records crmsync linked without reading them."""
+        ...
+
     def pull_activity(
         self,
         person_ids: Sequence[str],

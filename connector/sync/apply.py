@@ -42,7 +42,9 @@ class ApplyOutcome:
     fields: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
     stale: int = 0
-    linked_existing: int = 0  # creates answered "already exists": linked instead
+    linked_existing: set[str] = field(default_factory=set)
+    """People whose create HubSpot answered "already exists": linked to that contact instead,
+    and left dirty until it is read (see ``SyncEngine._catch_up``)."""
     rejections: list[tuple[SourceRef, str, str]] = field(default_factory=list)
 
     def merge(self, other: ApplyOutcome) -> None:
@@ -50,7 +52,7 @@ class ApplyOutcome:
         self.fields.update(other.fields)
         self.rejected.update(other.rejected)
         self.stale += other.stale
-        self.linked_existing += other.linked_existing
+        self.linked_existing |= other.linked_existing
         self.rejections.extend(other.rejections[: max(0, 50 - len(self.rejections))])
 
 
@@ -178,7 +180,6 @@ def record_outcomes(
     cleared: list[SourceRef] = []
     links: list[tuple[SourceRef, str, LinkReason]] = []
     created: list[Observed] = []
-    relink: set[str] = set()
     for (system, object_type, kind), group, results in sent:
         label = f"{system.value}.{kind.value}"
         for record, result in zip(group, results, strict=True):
@@ -186,11 +187,10 @@ def record_outcomes(
             existing = _existing_contact(kind, system, result)
             if existing is not None:
                 # HubSpot refused a create because a contact with this e-mail exists (it was
-                # outside this run's window): that contact is the person. Link it and let the
-                # next run merge and write it, instead of dead-lettering a duplicate.
+                # outside this run's window): that contact is the person. Link it, read it and
+                # merge it, instead of dead-lettering a duplicate.
                 links.append((existing, record.person_id, LinkReason.EMAIL_MATCH))
-                relink.add(record.person_id)
-                outcome.linked_existing += 1
+                outcome.linked_existing.add(record.person_id)
                 continue
             if not result.ok:
                 outcome.rejected[label] += 1
@@ -262,7 +262,7 @@ def record_outcomes(
         store.dead_letters.clear_records(cleared)
         if letters:
             store.dead_letters.add_many(letters)
-        store.dirty.mark(relink, "linked existing")
+        store.dirty.mark(outcome.linked_existing, "linked existing")
     for ref, code, _ in outcome.rejections[-len(letters) :] if letters else ():
         log.info(
             "%s %s rejected (%s); dead-lettered",

@@ -33,7 +33,7 @@ from connector.sync.apply import ApplyOutcome, WriteBehind, apply_records
 from connector.sync.decide import CreatePolicy, PersonInputs, PersonResult, decide
 from connector.sync.normalise import Normaliser
 from connector.sync.plan import Plan, RecordPlan, stale
-from connector.sync.pull import PullStats, pull_activity, pull_people
+from connector.sync.pull import PullStats, pull_activity, pull_people, read_linked
 from connector.sync.report import DriftReport, RunReport
 
 __all__ = ["EngineOptions", "SyncEngine", "exit_code", "scoring_time"]
@@ -85,7 +85,7 @@ class SyncEngine:
     def pull(self, run_start: datetime, *, backfill: bool = False) -> PullStats:
         normaliser = Normaliser(self.mappings)
         stats = PullStats()
-        waiting = self._waiting_records()
+        waiting, unread = self._waiting_records()
         for source in self.sources.values():
             pull_people(
                 source,
@@ -98,6 +98,7 @@ class SyncEngine:
                 progress=self.progress,
                 stats=stats,
             )
+        self._read_linked(normaliser, unread, stats)
         wanted = stats.activity_due
         for ref in waiting:
             wanted.setdefault(ref.system, {}).setdefault(ref.object_type, []).append(ref.record_id)
@@ -117,18 +118,55 @@ class SyncEngine:
         self.store.dirty.mark({d.person_id for d in due if d.person_id}, "retry")
         return stats
 
-    def _waiting_records(self) -> list[SourceRef]:
-        """The records of people still dirty from an earlier run.
+    def _read_linked(
+        self, normaliser: Normaliser, refs: Sequence[SourceRef], stats: PullStats
+    ) -> int:
+        """Read the records linked but never observed that the pulls did not bring either."""
+        seen = self.store.observations.get_many(refs)
+        missing = [ref for ref in refs if ref not in seen]
+        return sum(
+            read_linked(source, normaliser, self.store, missing, stats)
+            for source in self.sources.values()
+            if any(ref.system is source.system for ref in missing)
+        )
+
+    def _catch_up(self, run_start: datetime) -> PullStats:
+        """Read the contacts HubSpot named as owners of e-mail addresses this run tried to
+        create, and their activity, so that their people are synced in this run."""
+        stats = PullStats()
+        self._read_linked(Normaliser(self.mappings), self._waiting_records()[1], stats)
+        for system, wanted in stats.activity_due.items():
+            pull_activity(
+                self.sources[system],
+                self.store,
+                wanted,
+                pair=self.options.pair,
+                run_start=run_start,
+                stats=stats,
+                progress=self.progress,
+            )
+        return stats
+
+    def _waiting_records(self) -> tuple[list[SourceRef], list[SourceRef]]:
+        """The records of people still dirty from an earlier run, and the records linked to
+        them that crmsync never read.
 
         A run killed after pulling people but before pulling their activity leaves them dirty
         with their people cursors advanced: the next run would not pull those records again,
-        and without this would evaluate them without the activity it never read.
+        and without this would evaluate them without the activity it never read. A record
+        linked from a write's answer (HubSpot's "Existing ID") has no observation until read.
         """
         refs: list[SourceRef] = []
+        unread: list[SourceRef] = []
         for batch in self._chunks():
-            for items in self.store.observations.for_people(batch).values():
+            observed = self.store.observations.for_people(batch)
+            known: set[SourceRef] = set()
+            for items in observed.values():
+                known.update(item.ref for item in items)
                 refs.extend(item.ref for item in items if not item.deleted)
-        return refs
+            for links in self.store.links.for_people(batch).values():
+                unread.extend(link.ref for link in links if link.ref not in known)
+        return refs, unread
 
     # -- deciding --------------------------------------------------------------------------
 
@@ -320,17 +358,25 @@ class SyncEngine:
             run_start = report.started_at
             report.add_pull(self.pull(run_start, backfill=backfill))
             lease.renew()
-            done = self._chunk_written(report)
-            with WriteBehind(self.sinks, self.store, run_id=report.run_id, done=done) as writer:
-                for batch in self._chunks():
-                    if self._stopping():
-                        break
-                    self._sync_chunk(batch, scoring_time(run_start), report.run_id, report, writer)
-                    lease.renew()
+            self._write_dirty(report, run_start, lease)
+            if report.linked_existing and not self._stopping():
+                # Creates HubSpot answered "already exists" linked that contact instead; read
+                # it and sync its person now rather than leave it to the next run.
+                report.add_pull(self._catch_up(run_start))
+                self._write_dirty(report, run_start, lease)
             if self._stopping():
                 report.outcome = RunOutcome.INTERRUPTED
                 report.stopped = "stopped on request after a checkpoint; the next run resumes"
         return report
+
+    def _write_dirty(self, report: RunReport, run_start: datetime, lease: Lease) -> None:
+        done = self._chunk_written(report)
+        with WriteBehind(self.sinks, self.store, run_id=report.run_id, done=done) as writer:
+            for batch in self._chunks():
+                if self._stopping():
+                    break
+                self._sync_chunk(batch, scoring_time(run_start), report.run_id, report, writer)
+                lease.renew()
 
     def apply_plan(self, plan: Plan, *, job: str = "apply") -> RunReport:
         """Execute a saved plan. Records changed in the CRM since the plan was made are
@@ -387,7 +433,8 @@ class SyncEngine:
     def _chunk_written(self, report: RunReport) -> Callable[[ApplyOutcome, Sequence[str]], None]:
         def done(applied: ApplyOutcome, people: Sequence[str]) -> None:
             report.add_apply(applied)
-            self.store.dirty.clear(people)
+            # People linked to an existing contact stay dirty until it is read.
+            self.store.dirty.clear(set(people) - applied.linked_existing)
             if self.progress is not None:
                 self.progress("people", len(people))
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from connector.crm.types import ActivityRecord, CrmSource
+from connector.crm.types import ActivityRecord, CrmSource, RawRecord
 from connector.crm.types import Cursor as CrmCursor
 from connector.errors import System
 from connector.funnel import SourceRef
@@ -23,7 +23,7 @@ from connector.sync.activity import stored_activities
 from connector.sync.identity import IdentityIssue, resolve
 from connector.sync.normalise import DataIssue, Normaliser
 
-__all__ = ["PullStats", "pull_activity", "pull_people", "stream_name"]
+__all__ = ["PullStats", "pull_activity", "pull_people", "read_linked", "stream_name"]
 
 log = logging.getLogger(__name__)
 
@@ -78,57 +78,96 @@ def pull_people(
         for page in source.pull_people(
             object_type, since=since, run_start=run_start, fields=fields
         ):
-            snapshots = normaliser.snapshots(page.records)
-            refs = [snapshot.ref for snapshot in snapshots]
-            with store.transaction():
-                before = {ref: link.person_id for ref, link in store.links.resolve(refs).items()}
-                resolution = resolve(store, [snapshot.identity for snapshot in snapshots])
-                observations: list[NewObservation] = []
-                first_seen: list[str] = []
-                touched: set[str] = set()
-                for snapshot in snapshots:
-                    person = resolution.person_of.get(snapshot.ref)
-                    previous = before.get(snapshot.ref)
-                    if person is None and previous is not None:
-                        # Deleted, or a converted Lead: keep it, inactive, under its old person.
-                        owner = previous
-                        inactive = True
-                    elif person is None:
-                        continue  # unlinked (ambiguous): reported, not synced
-                    else:
-                        owner, inactive = person, snapshot.identity.deleted
-                    if previous is None:
-                        first_seen.append(snapshot.ref.record_id)
-                    observations.append(
-                        NewObservation(
-                            snapshot.ref, owner, snapshot.modified_at, snapshot.values, inactive
-                        )
-                    )
-                    if inactive and person is not None:
-                        touched.add(person)
-                for ref, person in resolution.person_of.items():
-                    if person is not None and ref not in before:
-                        touched.add(person)  # conversion targets, newly linked records
-                changed = store.observations.record(observations) | touched
-                store.dirty.mark(changed, "pulled")
-                store.cursors.commit(
-                    Cursor(
-                        stream=stream,
-                        watermark=page.cursor.watermark,
-                        tie_break=page.cursor.last_id or None,
-                        run_started_at=run_start,
-                    )
-                )
+            cursor = Cursor(
+                stream=stream,
+                watermark=page.cursor.watermark,
+                tie_break=page.cursor.last_id or None,
+                run_started_at=run_start,
+            )
+            first_seen = _store_records(normaliser, store, page.records, stats, cursor=cursor)
             stats.records[label] += len(page.records)
-            stats.dirty += len(changed)
             due = stats.activity_due.setdefault(source.system, {}).setdefault(object_type, [])
             due.extend(first_seen)
-            stats.identity_issues.extend(resolution.issues)
-            for snapshot in snapshots:
-                stats.data_issues.extend(snapshot.issues)
             if progress is not None:
                 progress(label, len(page.records))
     return stats
+
+
+def read_linked(
+    source: CrmSource,
+    normaliser: Normaliser,
+    store: StateStore,
+    refs: Iterable[SourceRef],
+    stats: PullStats,
+) -> int:
+    """Read by id records crmsync linked without ever reading them, and store them as a pull
+    would; their activity is due in full. HubSpot names the contact that owns an e-mail
+    address when it refuses to create another: that contact is linked at once, but may have
+    changed before the pulls' windows. Returns how many records were read."""
+    wanted: dict[str, list[str]] = {}
+    for ref in refs:
+        if ref.system is source.system:
+            wanted.setdefault(ref.object_type, []).append(ref.record_id)
+    read = 0
+    for object_type, ids in wanted.items():
+        fields = normaliser.fields_to_pull(source.system, object_type)
+        records = source.read_people(object_type, ids, fields=fields)
+        _store_records(normaliser, store, records, stats)
+        stats.records[f"{source.system.value}.{object_type}"] += len(records)
+        due = stats.activity_due.setdefault(source.system, {}).setdefault(object_type, [])
+        due.extend(record.id for record in records)
+        read += len(records)
+    return read
+
+
+def _store_records(
+    normaliser: Normaliser,
+    store: StateStore,
+    records: Sequence[RawRecord],
+    stats: PullStats,
+    *,
+    cursor: Cursor | None = None,
+) -> list[str]:
+    """Normalise, resolve and store ``records`` in one transaction, marking their people dirty
+    and committing ``cursor`` with them. Returns the ids of records linked for the first time."""
+    snapshots = normaliser.snapshots(records)
+    refs = [snapshot.ref for snapshot in snapshots]
+    with store.transaction():
+        before = {ref: link.person_id for ref, link in store.links.resolve(refs).items()}
+        resolution = resolve(store, [snapshot.identity for snapshot in snapshots])
+        observations: list[NewObservation] = []
+        first_seen: list[str] = []
+        touched: set[str] = set()
+        for snapshot in snapshots:
+            person = resolution.person_of.get(snapshot.ref)
+            previous = before.get(snapshot.ref)
+            if person is None and previous is not None:
+                # Deleted, or a converted Lead: keep it, inactive, under its old person.
+                owner = previous
+                inactive = True
+            elif person is None:
+                continue  # unlinked (ambiguous): reported, not synced
+            else:
+                owner, inactive = person, snapshot.identity.deleted
+            if previous is None:
+                first_seen.append(snapshot.ref.record_id)
+            observations.append(
+                NewObservation(snapshot.ref, owner, snapshot.modified_at, snapshot.values, inactive)
+            )
+            if inactive and person is not None:
+                touched.add(person)
+        for ref, person in resolution.person_of.items():
+            if person is not None and ref not in before:
+                touched.add(person)  # conversion targets, newly linked records
+        changed = store.observations.record(observations) | touched
+        store.dirty.mark(changed, "pulled")
+        if cursor is not None:
+            store.cursors.commit(cursor)
+    stats.dirty += len(changed)
+    stats.identity_issues.extend(resolution.issues)
+    for snapshot in snapshots:
+        stats.data_issues.extend(snapshot.issues)
+    return first_seen
 
 
 def _batches(records: Iterable[ActivityRecord], size: int) -> Iterator[list[ActivityRecord]]:

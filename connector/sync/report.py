@@ -49,6 +49,7 @@ class RunReport:
     identity_issues: list[dict[str, str]] = field(default_factory=list)
     data_issues: int = 0
     stale: list[str] = field(default_factory=list)
+    linked_existing: int = 0  # creates HubSpot answered "already exists": linked instead
     api_calls: dict[System, int] = field(default_factory=dict)
 
     @property
@@ -78,6 +79,7 @@ class RunReport:
         self.written.update(applied.written)
         self.fields_written.update(applied.fields)
         self.rejected.update(applied.rejected)
+        self.linked_existing += len(applied.linked_existing)
         for ref, code, message in applied.rejections[: _EXAMPLES - len(self.rejections)]:
             self.rejections.append({"record": str(ref), "code": code, "message": message})
 
@@ -101,6 +103,7 @@ class RunReport:
             "data_issues": self.data_issues,
             "identity_issues": len(self.identity_issues),
             "stale": len(self.stale),
+            "linked_existing": self.linked_existing,
         }
         counts.update({f"written.{key}": value for key, value in self.written.items()})
         return counts

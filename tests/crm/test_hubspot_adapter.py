@@ -197,3 +197,28 @@ def test_archived_contacts_come_back_as_deletions(hs: HubSpotAdapter, sandbox: S
     assert [c.id for c in deleted] == [gone.id]
     assert gone.id not in {c.id for c in contacts if not c.deleted}
     assert deleted[0].modified_at <= datetime.now(UTC)
+
+
+def test_contacts_seen_for_the_first_time_bring_all_their_activity(
+    hs: HubSpotAdapter, sandbox: Sandbox
+) -> None:
+    """A contact linked for the first time in an incremental run (one that was ambiguous, or
+    that HubSpot named as the owner of an e-mail address) has older engagements too: the
+    window filters only the activity of contacts crmsync already knows."""
+    contacts = pull_all(hs, [])
+    first = [c.id for c in contacts[:150]]
+    everything = list(hs.pull_activity(first, since=None, run_start=datetime.now(UTC)))
+    later = datetime.now(UTC)
+    windowed = list(hs.pull_activity(first, since=later, run_start=later))
+    assert everything  # the seed gives these contacts engagements, all older than ``later``
+    assert {(a.object_type, a.id) for a in windowed} == {(a.object_type, a.id) for a in everything}
+
+
+def test_contacts_are_read_by_id(hs: HubSpotAdapter, sandbox: Sandbox) -> None:
+    contacts = {c.id: c for c in pull_all(hs, ["lifecyclestage"])}
+    wanted = [*sorted(contacts)[:150], "999999999"]
+    before = stats(sandbox.hubspot.url).get(BATCH, 0)
+    got = hs.read_people("contacts", wanted, fields=["lifecyclestage"])
+    assert sorted(r.id for r in got) == wanted[:150]  # the unknown id is left out
+    assert all(r == contacts[r.id] for r in got)  # as the pull shows them
+    assert stats(sandbox.hubspot.url)[BATCH] - before == 2  # 100 ids per batch read

@@ -71,7 +71,7 @@ def test_a_create_refused_as_a_duplicate_links_the_existing_contact(store: State
         [create], {System.HUBSPOT: sink}, store, run_id="r1", now=NOW, observed={}
     )
     assert len(sink.upserts) == 1
-    assert outcome.linked_existing == 1
+    assert len(outcome.linked_existing) == 1
     assert sum(outcome.rejected.values()) == 0
     assert store.dead_letters.list() == []
     existing = SourceRef(system=System.HUBSPOT, object_type="contacts", record_id="100102")

@@ -11,12 +11,12 @@ run's incremental search already returned them (:class:`WindowActivity`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from datetime import datetime
 from typing import Any
 
 from connector.crm.budget import bounded_map
-from connector.crm.hubspot._pull import epoch_ms, parse_instant
+from connector.crm.hubspot._pull import MAX_BATCH, BatchRead, epoch_ms, parse_instant
 from connector.crm.types import ActivityRecord, FieldValue
 from connector.errors import System
 
@@ -29,7 +29,6 @@ __all__ = [
     "pull_activity",
 ]
 
-MAX_BATCH = 100
 #: "Last Activity Date": HubSpot sets it when an engagement is logged against the contact.
 ACTIVITY_STAMP = "notes_last_updated"
 
@@ -81,7 +80,6 @@ CONVERSION_PROPERTIES = (
 )
 
 Associations = Callable[[str, list[dict[str, Any]]], dict[str, Any]]
-BatchRead = Callable[[str, list[str], list[str]], dict[str, Any]]
 
 
 class WindowActivity:
@@ -120,8 +118,10 @@ class WindowActivity:
         return observe
 
     def wanted(self, contact_ids: Sequence[str]) -> list[str]:
-        """``contact_ids`` and the contacts with activity logged in the window."""
-        return list(dict.fromkeys([*contact_ids, *sorted(self.active)]))
+        """``contact_ids`` and the contacts with activity logged in the window, taken out: a
+        second activity read in the run (for contacts read by id) does not repeat them."""
+        active, self.active = self.active, set()
+        return list(dict.fromkeys([*contact_ids, *sorted(active)]))
 
 
 def _converted(values: Iterable[Any]) -> bool:
@@ -179,8 +179,11 @@ def _engagements(
     linked: dict[str, set[str]],
     start: datetime | None,
     end: datetime,
+    fresh: Set[str] = frozenset(),
 ) -> list[ActivityRecord]:
-    """One batch read of up to 100 objects of ``object_type`` (``linked``: their contacts)."""
+    """One batch read of up to 100 objects of ``object_type`` (``linked``: their contacts).
+    Objects changed before ``start`` are dropped unless linked to a ``fresh`` contact (one seen
+    for the first time, whose whole history is wanted)."""
     properties = ENGAGEMENT_PROPERTIES[object_type]
     answer = batch_read(object_type, list(linked), [*properties, "hs_lastmodifieddate"])
     records: list[ActivityRecord] = []
@@ -188,7 +191,10 @@ def _engagements(
         props = row.get("properties") or {}
         modified_text = props.get("hs_lastmodifieddate") or row.get("updatedAt")
         modified = parse_instant(modified_text) if modified_text else None
-        if modified is not None and (modified >= end or (start is not None and modified < start)):
+        if modified is not None and modified >= end:
+            continue
+        old = start is not None and modified is not None and modified < start
+        if old and fresh.isdisjoint(linked.get(str(row["id"]), ())):
             continue
         when = props.get("hs_timestamp") or props.get("createdate")
         records.append(
@@ -244,8 +250,10 @@ def pull_activity(
     end: datetime,
     conversions: dict[str, tuple[Any, ...]] | None = None,
     concurrency: int = 1,
+    fresh: Set[str] = frozenset(),
 ) -> Iterator[ActivityRecord]:
-    """Engagements, deals and conversions of ``contact_ids`` changed in ``[start, end)``;
+    """Engagements, deals and conversions of ``contact_ids`` changed in ``[start, end)``, and
+    all of those of the ``fresh`` ones among them (contacts seen for the first time);
     ``conversions`` holds contacts' conversion properties already read, in
     ``CONVERSION_PROPERTIES`` order (``()``: none); entries are taken out as they are used.
     ``concurrency`` bounds the association reads in flight."""
@@ -256,7 +264,7 @@ def pull_activity(
         return _linked(associations, job[0], contact_ids=job[1])
 
     def read(batch: tuple[str, dict[str, set[str]]]) -> list[ActivityRecord]:
-        return _engagements(batch_read, batch[0], batch[1], start, end)
+        return _engagements(batch_read, batch[0], batch[1], start, end, fresh)
 
     # ``concurrency`` chunks of 100 contacts at a time: their association reads (one per chunk
     # and type) side by side, then the engagement batches that filled up, side by side. Ids

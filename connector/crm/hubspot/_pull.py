@@ -28,13 +28,16 @@ __all__ = [
     "epoch_ms",
     "parse_instant",
     "pull_contacts",
+    "read_contacts",
 ]
 
 SEARCH_PAGE = 200
+MAX_BATCH = 100  # ids per batch read or write
 #: Stop paging one query before the 10,000 cap (offset + page must stay within it).
 SEARCH_SAFE_OFFSET = 9_800
 
 Search = Callable[[dict[str, Any]], dict[str, Any]]
+BatchRead = Callable[[str, list[str], list[str]], dict[str, Any]]
 ListArchived = Callable[[str | None, list[str]], dict[str, Any]]
 """``(after, properties) -> one page of archived contacts`` (search never returns them)."""
 Watch = Callable[[dict[str, Any]], None]
@@ -155,6 +158,19 @@ def pull_contacts(
     if archived is not None:
         yield from _archived(archived, properties, fields, start, end, cursor)
     yield Page(records=(), cursor=Cursor(watermark=end), done=True)
+
+
+def read_contacts(
+    batch_read: BatchRead, ids: Sequence[str], fields: Sequence[str]
+) -> list[RawRecord]:
+    """Contacts by id, 100 per batch read; ids HubSpot does not hold are left out."""
+    properties = list(dict.fromkeys([*_SYSTEM_PROPERTIES, *fields]))
+    unique = list(dict.fromkeys(ids))
+    records: list[RawRecord] = []
+    for index in range(0, len(unique), MAX_BATCH):
+        answer = batch_read("contacts", unique[index : index + MAX_BATCH], properties)
+        records.extend(contact_record(row, fields) for row in answer.get("results") or ())
+    return records
 
 
 def _watching(search: Search, watch: Watch) -> Search:

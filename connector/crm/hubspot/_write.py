@@ -20,6 +20,7 @@ from connector.crm.dispositions import (
     classify_hubspot,
     parse_hubspot_error,
 )
+from connector.crm.hubspot._pull import MAX_BATCH
 from connector.crm.retry import RetryPolicy
 from connector.crm.types import (
     DeleteRequest,
@@ -33,7 +34,6 @@ from connector.errors import FatalApiError
 
 __all__ = ["EXTERNAL_ID_PROPERTY", "MAX_BATCH", "Writer", "to_property"]
 
-MAX_BATCH = 100
 EXTERNAL_ID_PROPERTY = "crmsync_person_id"
 
 Batch = Callable[[str, str, list[dict[str, Any]]], dict[str, Any]]

@@ -17,7 +17,7 @@ from connector.crm.auth import HubSpotTokenSource
 from connector.crm.budget import HubSpotBudget, bounded_map
 from connector.crm.hubspot._activity import WindowActivity, pull_activity
 from connector.crm.hubspot._client import HubSpotClient
-from connector.crm.hubspot._pull import pull_contacts
+from connector.crm.hubspot._pull import pull_contacts, read_contacts
 from connector.crm.hubspot._write import MAX_BATCH, Writer
 from connector.crm.retry import DEFAULT_POLICY, Retrier, RetryPolicy
 from connector.crm.types import (
@@ -28,6 +28,7 @@ from connector.crm.types import (
     ObjectSchema,
     Page,
     PropertySpec,
+    RawRecord,
     UpsertRequest,
     WriteRequest,
     WriteResult,
@@ -176,6 +177,13 @@ class HubSpotAdapter:
             watch_properties=WindowActivity.properties,
         )
 
+    def read_people(
+        self, object_type: str, ids: Sequence[str], *, fields: Sequence[str]
+    ) -> list[RawRecord]:
+        if object_type != "contacts":
+            raise FatalApiError(System.HUBSPOT, f"not a person object: {object_type}")
+        return read_contacts(self._read, ids, fields)
+
     def pull_activity(
         self,
         person_ids: Sequence[str],
@@ -194,6 +202,7 @@ class HubSpotAdapter:
             require_utc(run_start),
             self._window.conversions,
             concurrency=self._concurrency,
+            fresh=frozenset(person_ids),
         )
 
     def create_property(self, object_type: str, spec: PropertySpec) -> FieldSchema:

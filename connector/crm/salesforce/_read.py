@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -103,6 +103,20 @@ def pull_people(
     yield Page(records=(), cursor=Cursor(watermark=run_start), done=True)
 
 
+def read_people(
+    client: SalesforceClient, object_type: str, fields: Sequence[str], ids: Sequence[str]
+) -> list[RawRecord]:
+    """People by id, 200 per query; ids Salesforce does not hold are left out."""
+    if object_type not in _soql.PEOPLE_SYSTEM_FIELDS:
+        raise FatalApiError(System.SALESFORCE, f"not a person object: {object_type}")
+    records: list[RawRecord] = []
+    for chunk in _chunks(ids):
+        soql = _soql.people_by_ids_query(object_type, fields, chunk)
+        for rows in _query_pages(client, soql, object_type):
+            records.extend(person_record(object_type, row) for row in rows)
+    return records
+
+
 def _bulk_pages(
     client: SalesforceClient,
     object_type: str,
@@ -186,31 +200,46 @@ def pull_activity(
     run_start: datetime,
 ) -> Iterator[ActivityRecord]:
     """Task, Event and CampaignMember rows changed in the window, and the opportunity roles
-    (with their opportunity's stage) changed in it, whoever they are attached to; plus the
-    current roles of the Contacts among ``person_ids`` when the window is not everything (a
-    Contact seen for the first time brings its older deals).
+    (with their opportunity's stage) changed in it, whoever they are attached to; plus, when
+    the window is not everything, the older activity and current roles of ``person_ids``
+    (records seen for the first time: a Lead that was ambiguous until now has its history).
 
     Window queries cost ``ceil(rows / 2000)`` pages per object, against a page or more per
     object per 200 people for ``IN`` lists; rows of people the caller does not know are its to
     drop.
     """
+    seen: set[tuple[str, str]] = set()
+    keep = start is not None and bool(person_ids)  # ids to skip when the IN lists run
+
+    def fresh(object_type: str, rows: Iterable[dict[str, Any]]) -> Iterator[ActivityRecord]:
+        for row in rows:
+            key = (object_type, str(row.get("Id")))
+            if key not in seen:
+                if keep:
+                    seen.add(key)
+                yield activity_record(object_type, row)
+
     for object_type in ("Task", "Event"):
         soql = _soql.activity_query(object_type, None, start, run_start)
         for rows in _query_pages(client, soql, object_type):
-            yield from (activity_record(object_type, row) for row in rows)
+            yield from fresh(object_type, rows)
     soql = _soql.campaign_member_query(None, start, run_start)
     for rows in _query_pages(client, soql, "CampaignMember"):
-        yield from (activity_record("CampaignMember", row) for row in rows)
-    seen: set[str] = set()
+        yield from fresh("CampaignMember", rows)
     soql = _soql.changed_roles_query(start, run_start)
     for rows in _query_pages(client, soql, "OpportunityContactRole"):
-        for row in rows:
-            seen.add(str(row.get("Id")))
-            yield activity_record("OpportunityContactRole", row)
-    if start is None:
+        yield from fresh("OpportunityContactRole", rows)
+    if not keep:
         return
+    for object_type in ("Task", "Event"):
+        for chunk in _chunks(person_ids):
+            soql = _soql.activity_query(object_type, chunk, None, run_start)
+            for rows in _query_pages(client, soql, object_type):
+                yield from fresh(object_type, rows)
+    for chunk in _chunks(person_ids):
+        soql = _soql.campaign_member_query(chunk, None, run_start)
+        for rows in _query_pages(client, soql, "CampaignMember"):
+            yield from fresh("CampaignMember", rows)
     for chunk in _chunks([i for i in person_ids if i.startswith("003")]):
         for rows in _query_pages(client, _soql.roles_query(chunk), "OpportunityContactRole"):
-            for row in rows:
-                if str(row.get("Id")) not in seen:
-                    yield activity_record("OpportunityContactRole", row)
+            yield from fresh("OpportunityContactRole", rows)

@@ -150,6 +150,16 @@ def people_query(
     )
 
 
+def people_by_ids_query(object_type: str, fields: Sequence[str], ids: Sequence[str]) -> str:
+    """The given people, deleted ones too (``queryAll``), in ``Id`` order."""
+    return format_soql(
+        "SELECT {:literal} FROM {:literal} WHERE Id IN {} ORDER BY Id",
+        _names([*PEOPLE_SYSTEM_FIELDS[object_type], *fields]),
+        _object(object_type),
+        list(ids),
+    )
+
+
 def count_query(object_type: str, start: datetime | None, end: datetime) -> str:
     return format_soql(
         "SELECT COUNT() FROM {:literal} WHERE {:literal}", _object(object_type), _window(start, end)

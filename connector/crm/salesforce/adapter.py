@@ -16,7 +16,7 @@ from connector.crm.auth import SalesforceAuthenticator
 from connector.crm.budget import SalesforceBudget, bounded_map
 from connector.crm.retry import DEFAULT_POLICY, Retrier, RetryPolicy
 from connector.crm.salesforce._client import SalesforceClient
-from connector.crm.salesforce._read import pull_activity, pull_people
+from connector.crm.salesforce._read import pull_activity, pull_people, read_people
 from connector.crm.salesforce._records import object_schema
 from connector.crm.salesforce._write import MAX_COLLECTION, Writer
 from connector.crm.types import (
@@ -25,6 +25,7 @@ from connector.crm.types import (
     DeleteRequest,
     ObjectSchema,
     Page,
+    RawRecord,
     UpsertRequest,
     WriteRequest,
     WriteResult,
@@ -100,6 +101,11 @@ class SalesforceAdapter:
             schema=lambda: self.describe(object_type),
             sleep=self._sleep,
         )
+
+    def read_people(
+        self, object_type: str, ids: Sequence[str], *, fields: Sequence[str]
+    ) -> list[RawRecord]:
+        return read_people(self._client, object_type, fields, ids)
 
     def pull_activity(
         self,
