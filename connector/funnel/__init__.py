@@ -8,11 +8,13 @@ from connector.funnel._values import (
     require_utc,
 )
 from connector.funnel.activity import (
+    ACTIVITY_TYPES,
     TWO_WAY,
     Activity,
     ActivityKind,
     Direction,
     Outcome,
+    Timeline,
     is_two_way,
 )
 from connector.funnel.person import Company, Criterion, Person, Qualification, Seniority
@@ -31,6 +33,7 @@ from connector.funnel.stage import (
 )
 
 __all__ = [
+    "ACTIVITY_TYPES",
     "FUNNEL_ORDER",
     "TRANSITIONS",
     "TWO_WAY",
@@ -52,6 +55,7 @@ __all__ = [
     "Seniority",
     "SourceRef",
     "System",
+    "Timeline",
     "Transition",
     "UtcDatetime",
     "check_transition",

@@ -11,9 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import product
 
-from connector.funnel import ActivityKind, Direction, Outcome, is_two_way
+from connector.funnel import ACTIVITY_TYPES, is_two_way
 from connector.rules._conditions import Condition
 from connector.rules._fields import DOMAIN_FIELDS, FIELDS, FieldType, Getter, Value, getter
 from connector.rules._policy import StagePolicy, stage_policy
@@ -63,9 +62,10 @@ class Compiled:
     engagement: tuple[EngagementSpec, ...]
     rule_caps: tuple[float, ...]  # per engagement rule, aligned with `engagement`
     groups: tuple[tuple[int, int, float], ...]  # (first rule, end, cap): rules are contiguous
-    # (kind, direction, outcome) -> (engagement rule index or -1, two-way?, points, decay mode,
-    # decay constant): one look-up gives the evaluator everything it needs for an activity.
-    activity_table: dict[tuple[ActivityKind, Direction, Outcome], ActivityEntry]
+    # Indexed by activity type code (``ACTIVITY_TYPES``: a Timeline's codes): (engagement rule
+    # index or -1, two-way?, points, decay mode, decay constant); one look-up gives the
+    # evaluator everything it needs for an activity.
+    activity_table: tuple[ActivityEntry, ...]
     fit_weight: float
     engagement_weight: float
     # (name, min, "fit band A (>= 60)"), highest first
@@ -250,8 +250,8 @@ def compile_rules(rules: RulesFile) -> Compiled:
         groups.append((first, len(engagement), group.cap if group.cap is not None else math.inf))
 
     flat = [erule for group in rules.engagement.groups for erule in group.rules]
-    table: dict[tuple[ActivityKind, Direction, Outcome], ActivityEntry] = {}
-    for kind, direction, outcome in product(ActivityKind, Direction, Outcome):
+    table: list[ActivityEntry] = []
+    for kind, direction, outcome in ACTIVITY_TYPES:
         # The first rule in file order that matches wins, so one activity scores once.
         index = next(
             (
@@ -265,16 +265,10 @@ def compile_rules(rules: RulesFile) -> Compiled:
         )
         two_way = is_two_way(kind, direction, outcome)
         if index < 0:
-            table[(kind, direction, outcome)] = (-1, two_way, 0.0, DECAY_NONE, 0.0)
+            table.append((-1, two_way, 0.0, DECAY_NONE, 0.0))
         else:
             scored = engagement[index]
-            table[(kind, direction, outcome)] = (
-                index,
-                two_way,
-                scored.points,
-                scored.decay_mode,
-                scored.decay_k,
-            )
+            table.append((index, two_way, scored.points, scored.decay_mode, scored.decay_k))
 
     return Compiled(
         version=rules.version,
@@ -289,7 +283,7 @@ def compile_rules(rules: RulesFile) -> Compiled:
         engagement=tuple(engagement),
         rule_caps=tuple(spec.cap for spec in engagement),
         groups=tuple(groups),
-        activity_table=table,
+        activity_table=tuple(table),
         fit_weight=rules.score.fit_weight,
         engagement_weight=rules.score.engagement_weight,
         fit_bands=tuple(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from connector.funnel import Activity, FunnelStage, Person
+from connector.funnel import Activity, FunnelStage, Person, Timeline
 from connector.rules.engine import evaluate
 from connector.rules.facts import Facts
 from connector.rules.loader import Rules
@@ -43,7 +43,7 @@ class Example(NamedTuple):
     """One person to replay, and how things turned out for them."""
 
     person: Person
-    activities: Sequence[Activity]
+    activities: Timeline | Sequence[Activity]
     facts: Facts
     outcome: str
 

@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from datetime import datetime
 
-from connector.funnel import Activity, Person
+from connector.funnel import Activity, Person, Timeline
 from connector.rules._compile import (
     DECAY_HALF_LIFE,
     DECAY_LINEAR,
@@ -46,7 +46,7 @@ def _decayed(points: float, mode: int, k: float, age: float) -> float:
 
 
 def _engagement(
-    compiled: Compiled, activities: Sequence[Activity], as_of: datetime
+    compiled: Compiled, timeline: Timeline, as_of: float
 ) -> tuple[float, tuple[float, ...], bool]:
     """Engagement points, each rule's capped points (aligned with the specs), and two-way?"""
     table = compiled.activity_table
@@ -54,19 +54,15 @@ def _engagement(
     two_way = False
     exp = math.exp
     # One table look-up per activity, then arithmetic; kept flat on purpose (hot loop).
-    for activity in activities:
-        index, is_two_way, points, mode, k = table[
-            activity.kind, activity.direction, activity.outcome
-        ]
-        if index < 0:
-            if is_two_way and activity.occurred_at <= as_of:
-                two_way = True
-            continue
-        age = (as_of - activity.occurred_at).total_seconds()
+    for code, occurred in timeline.items:
+        index, is_two_way, points, mode, k = table[code]
+        age = as_of - occurred
         if age < 0.0:
             continue  # not happened yet at as_of
         if is_two_way:
             two_way = True
+        if index < 0:
+            continue
         if mode == DECAY_HALF_LIFE:
             points *= exp(-age * k)
         elif mode == DECAY_LINEAR:
@@ -98,18 +94,13 @@ def _engagement(
     return total, capped, two_way
 
 
-def _since(
-    compiled: Compiled, activities: Sequence[Activity], as_of_ts: float, since: float
-) -> float:
+def _since(compiled: Compiled, timeline: Timeline, as_of: float, since: float) -> float:
     """Positive decayed points from activities after ``since`` (recycling; rarely needed)."""
     total = 0.0
-    for activity in activities:
-        index, _, points, mode, k = compiled.activity_table[
-            activity.kind, activity.direction, activity.outcome
-        ]
-        occurred = activity.occurred_at.timestamp()
-        if index >= 0 and since < occurred <= as_of_ts and points > 0.0:
-            total += _decayed(points, mode, k, as_of_ts - occurred)
+    for code, occurred in timeline.items:
+        index, _, points, mode, k = compiled.activity_table[code]
+        if index >= 0 and since < occurred <= as_of and points > 0.0:
+            total += _decayed(points, mode, k, as_of - occurred)
     return total
 
 
@@ -126,7 +117,7 @@ def _clamp(value: float) -> float:
 
 def evaluate(
     person: Person,
-    activities: Sequence[Activity],
+    activities: Timeline | Sequence[Activity],
     facts: Facts | None,
     rules: Rules,
     as_of: datetime,
@@ -135,10 +126,14 @@ def evaluate(
 
     ``person.stage`` (and ``person.disqualified_reason``) is where the person stands now;
     ``facts`` adds what the CRMs say (deals, status, manual stages); ``activities`` are every
-    activity logged against the person in either CRM. ``as_of`` must be timezone-aware.
+    activity logged against the person in either CRM, as a :class:`Timeline` (what the sync
+    engine and backtests build) or as :class:`Activity` models. ``as_of`` must be
+    timezone-aware.
     """
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware (UTC)")
+    timeline = activities if isinstance(activities, Timeline) else Timeline.of(activities)
+    as_of_ts = as_of.timestamp()
     compiled = rules.compiled
     if facts is None:
         facts = NO_FACTS
@@ -172,7 +167,7 @@ def evaluate(
         ):
             disqualify = spec
 
-    engagement_raw, engaged, two_way = _engagement(compiled, activities, as_of)
+    engagement_raw, engaged, two_way = _engagement(compiled, timeline, as_of_ts)
     fit = _clamp(fit_raw)
     engagement = _clamp(engagement_raw)
     total = _clamp(fit * compiled.fit_weight + engagement * compiled.engagement_weight)
@@ -182,7 +177,7 @@ def evaluate(
     policy = compiled.stages
     since = 0.0
     if policy.recycle_engagement_min is not None and facts.disqualified_at is not None:
-        since = _since(compiled, activities, as_of.timestamp(), facts.disqualified_at.timestamp())
+        since = _since(compiled, timeline, as_of_ts, facts.disqualified_at.timestamp())
     stage, previous, move, by_rule, reason, reasons, crossed = decide_stage(
         policy,
         person,

@@ -30,14 +30,11 @@ from connector.crm.types import ObjectSchema
 from connector.errors import System
 from connector.funnel import (
     FUNNEL_ORDER,
-    Activity,
-    ActivityKind,
     Criterion,
-    Direction,
     FunnelStage,
-    Outcome,
     Person,
     SourceRef,
+    Timeline,
     seniority_from_title,
 )
 from connector.mapping.canonical import ValueType
@@ -198,28 +195,17 @@ def _build_person(
     return Person(id=stored.id, stage=stage, disqualified_reason=data["disqualified_reason"])
 
 
-def _activities(items: Sequence[StoredActivity]) -> tuple[list[Activity], Facts]:
-    activities: list[Activity] = []
+def _activities(items: Sequence[StoredActivity]) -> tuple[Timeline, Facts]:
+    timed: list[tuple[str, str, str, datetime]] = []
     open_deal = won = lost = False
     for item in items:
         if item.category == "deal":
             open_deal |= item.outcome == "open"
             won |= item.outcome == "won"
             lost |= item.outcome == "lost"
-            continue
-        if item.occurred_at is None:
-            continue
-        activities.append(
-            Activity(
-                system=item.system,
-                id=item.activity_id,
-                person=item.record,
-                kind=ActivityKind(item.kind),
-                direction=Direction(item.direction),
-                occurred_at=item.occurred_at,
-                outcome=Outcome(item.outcome),
-            )
-        )
+        elif item.occurred_at is not None:
+            timed.append((item.kind, item.direction, item.outcome, item.occurred_at))
+    activities = Timeline.from_values(timed)
     return activities, Facts(open_deal=open_deal, closed_won=won, closed_lost=lost and not won)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from connector.funnel import Activity, ActivityKind, Direction, FunnelStage, Outcome
+from connector.funnel import FunnelStage, Timeline
 from connector.rules import Facts
 from connector.rules.backtest import Example
 from connector.state import StateStore, StoredActivity
@@ -52,22 +52,14 @@ def state_examples(
                 continue
             stored = activity.get(person_id, [])
             deals = [item for item in stored if item.category == "deal"]
-            activities = [
-                Activity(
-                    system=item.system,
-                    id=item.activity_id,
-                    person=item.record,
-                    kind=ActivityKind(item.kind),
-                    direction=Direction(item.direction),
-                    outcome=Outcome(item.outcome),
-                    occurred_at=item.occurred_at,
-                )
+            timed = [
+                (item.kind, item.direction, item.outcome, item.occurred_at)
                 for item in stored
                 if item.category == "activity"
                 and item.occurred_at is not None
                 and item.occurred_at <= as_of
             ]
-            last = max((a.occurred_at for a in activities), default=None)
+            last = max((when for *_, when in timed), default=None)
             converted = any(
                 link.reason is LinkReason.CONVERSION
                 for link in store.links.for_person(person_id, include_history=True)
@@ -77,4 +69,4 @@ def state_examples(
             replay = person.model_copy(
                 update={"stage": FunnelStage.LEAD, "disqualified_reason": None, "score": None}
             )
-            yield Example(replay, activities, Facts(), outcome)
+            yield Example(replay, Timeline.from_values(timed), Facts(), outcome)

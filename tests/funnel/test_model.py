@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from connector.funnel import (
+    ACTIVITY_TYPES,
     Activity,
     ActivityKind,
     Company,
@@ -16,6 +17,7 @@ from connector.funnel import (
     Score,
     SourceRef,
     System,
+    Timeline,
 )
 
 LEAD_REF = SourceRef(system=System.SALESFORCE, object_type="Lead", record_id="00Q000000000001AAA")
@@ -127,3 +129,31 @@ def test_source_refs_per_system() -> None:
     assert str(hub) == "hubspot/contacts/51"
     with pytest.raises(ValidationError):
         SourceRef(system=System.HUBSPOT, object_type="contacts", record_id="bad id; drop")
+
+
+def test_a_timeline_codes_each_activity_type_once_from_models_or_stored_values() -> None:
+    when = datetime(2026, 5, 4, 12, 30, tzinfo=UTC)
+    ref = SourceRef(system=System.HUBSPOT, object_type="contacts", record_id="1")
+    models = [
+        Activity(
+            system=System.HUBSPOT, id=f"a{i}", person=ref, kind=kind, direction=direction,
+            outcome=outcome, occurred_at=when,
+        )
+        for i, (kind, direction, outcome) in enumerate(ACTIVITY_TYPES)
+    ]  # fmt: skip
+    timeline = Timeline.of(models)
+    stored = Timeline.from_values(
+        (kind.value, direction.value, outcome.value, when)
+        for kind, direction, outcome in ACTIVITY_TYPES
+    )
+    assert timeline == stored
+    assert [code for code, _ in timeline.items] == list(range(len(ACTIVITY_TYPES)))
+    assert {at for _, at in timeline.items} == {when.timestamp()}
+
+
+def test_a_timeline_refuses_unknown_types_and_naive_times() -> None:
+    when = datetime(2026, 5, 4, 12, 30, tzinfo=UTC)
+    with pytest.raises(ValueError, match="outcome='telepathy'"):
+        Timeline.from_values([("email", "inbound", "telepathy", when)])
+    with pytest.raises(ValueError, match="timezone-aware"):
+        Timeline.from_values([("email", "inbound", "replied", when.replace(tzinfo=None))])

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from connector.errors import System
 from connector.funnel import (
+    ACTIVITY_TYPES,
     Activity,
     ActivityKind,
     Company,
@@ -27,7 +28,9 @@ RULE_SETS = {"default": default_rules(), "bad": load_rules(FILES / "bad_rules.ya
 
 def _positive_triples(rules: Rules) -> list[tuple[ActivityKind, Direction, Outcome]]:
     return sorted(
-        key for key, (index, _, points, _, _) in rules.compiled.activity_table.items()
+        key for key, (index, _, points, _, _) in zip(
+            ACTIVITY_TYPES, rules.compiled.activity_table, strict=True
+        )
         if index >= 0 and points > 0
     )  # fmt: skip
 
