@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +85,7 @@ def _sqlite_engine(url: URL, busy_timeout: float) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
             cursor.execute("PRAGMA foreign_keys = ON")
             if not in_memory:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _use_wal(cursor, busy_timeout)
         finally:
             cursor.close()
 
@@ -93,6 +95,23 @@ def _sqlite_engine(url: URL, busy_timeout: float) -> Engine:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _use_wal(cursor: Any, busy_timeout: float) -> None:
+    """Switch the file to WAL (it stays so: later connections find it done). The switch
+    needs the file to itself, and SQLite answers "database is locked" at once, without its
+    busy handler, while another connection holds it (processes opening a new store together):
+    retry until the busy timeout."""
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _prepare_file(path: Path) -> None:

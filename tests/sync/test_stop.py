@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+import requests
 
 from connector.sandbox.runner import Sandbox
 from connector.state import StateStore
@@ -28,6 +29,11 @@ def sandbox() -> Iterator[Sandbox]:
 def test_a_stop_request_checkpoints_after_the_chunk_and_the_next_run_completes(
     sandbox: Sandbox, state_url: str
 ) -> None:
+    # Each state backend starts from the seeded CRMs, not from what the other one's runs wrote.
+    sandbox.salesforce.emulator.reset()
+    session = requests.Session()
+    session.trust_env = False
+    session.post(f"{sandbox.hubspot.url}/__sandbox__/reset")
     settings = settings_for(sandbox, state_url)
     stop = threading.Event()
     chunks: list[int] = []
@@ -53,7 +59,9 @@ def test_a_stop_request_checkpoints_after_the_chunk_and_the_next_run_completes(
         waiting = store.dirty.count()
         people = store.people.count()
         assert store.runs.recent(limit=1)[0].outcome is RunOutcome.INTERRUPTED
-    assert waiting == people - 2 * CHUNK > 0, "the people after the checkpoint stay dirty"
+    # The people after the checkpoint stay dirty (and any linked to a contact HubSpot named,
+    # until it is read).
+    assert waiting == people - 2 * CHUNK + first.linked_existing > 0
 
     with connected(settings, options=options) as engine:
         second = engine.sync()
