@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import ColumnElement, Engine, Table, and_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -18,7 +18,7 @@ from connector.errors import StateError
 from connector.state._engine import READ_ONLY
 from connector.state._types import Clock, utc
 
-__all__ = ["CHUNK", "Db", "chunks", "upsert"]
+__all__ = ["CHUNK", "Db", "chunks", "keyed_in", "upsert"]
 
 CHUNK = 1000
 """Most keys in one ``IN (...)`` list: far below every backend's bind-parameter limit."""
@@ -30,6 +30,26 @@ def chunks(items: Iterable[_T], size: int = CHUNK) -> Iterator[list[_T]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+def keyed_in(
+    columns: Sequence[ColumnElement[Any]], keys: Iterable[Sequence[Any]], size: int = CHUNK
+) -> Iterator[ColumnElement[bool]]:
+    """Conditions, one statement's each, matching the rows whose ``columns`` equal one of
+    ``keys``, in the shape an index serves: keys grouped by all but the last column (an
+    equality each), the last column in an ``IN`` list of at most ``size``.
+
+    A row-value ``(a, b, c) IN (VALUES ...)`` reads the same but makes SQLite scan the whole
+    table for every statement (``EXPLAIN QUERY PLAN``: ``SCAN``): a page's look-ups grew with
+    the store. Keys here share their first columns (system, object type), so the groups are
+    few."""
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for key in keys:
+        groups.setdefault(tuple(key[:-1]), []).append(key[-1])
+    for prefix, values in groups.items():
+        equal = [column == value for column, value in zip(columns[:-1], prefix, strict=True)]
+        for batch in chunks(dict.fromkeys(values), size):
+            yield and_(*equal, columns[-1].in_(batch))
 
 
 def upsert(connection: Connection, table: Table) -> Any:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select, tuple_
+from sqlalchemy import delete, or_, select
 from sqlalchemy.engine import Connection
 
+from connector.state._db import keyed_in
 from connector.state.models import ForgetResult
 from connector.state.schema import (
     activities,
@@ -49,27 +50,23 @@ def forget_people(connection: Connection, ids: set[str]) -> ForgetResult:
         .where(links.c.person_id.in_(ids))
         .distinct()
     ).all()
-    record_key = tuple_(dead_letters.c.system, dead_letters.c.object_type, dead_letters.c.record_id)
-    about_person = dead_letters.c.person_id.in_(ids)
-    letters_where = (
-        or_(about_person, record_key.in_([tuple(record) for record in records]))
-        if records
-        else about_person
-    )
-    letters = connection.execute(delete(dead_letters).where(letters_where)).rowcount
+    record_keys = [tuple(record) for record in records]
+    letters = connection.execute(
+        delete(dead_letters).where(dead_letters.c.person_id.in_(ids))
+    ).rowcount
+    letter_key = (dead_letters.c.system, dead_letters.c.object_type, dead_letters.c.record_id)
+    for matching in keyed_in(letter_key, record_keys):
+        letters += connection.execute(delete(dead_letters).where(matching)).rowcount
     transitions = connection.execute(
         delete(stage_transitions).where(stage_transitions.c.person_id.in_(ids))
     ).rowcount
     provenance = connection.execute(
         delete(field_provenance).where(field_provenance.c.person_id.in_(ids))
     ).rowcount
-    record_keys = [tuple(record) for record in records]
     activity_count = 0
-    if record_keys:
-        activity_key = tuple_(activities.c.system, activities.c.record_type, activities.c.record_id)
-        activity_count = connection.execute(
-            delete(activities).where(activity_key.in_(record_keys))
-        ).rowcount
+    activity_key = (activities.c.system, activities.c.record_type, activities.c.record_id)
+    for matching in keyed_in(activity_key, record_keys):
+        activity_count += connection.execute(delete(activities).where(matching)).rowcount
     observation_count = connection.execute(
         delete(observations).where(observations.c.person_id.in_(ids))
     ).rowcount

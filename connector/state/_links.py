@@ -6,12 +6,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Row
 
 from connector.errors import System
 from connector.funnel import SourceRef
-from connector.state._db import chunks
+from connector.state._db import chunks, keyed_in
 from connector.state.models import Link, LinkReason
 from connector.state.schema import links
 
@@ -47,9 +47,9 @@ def active_links(connection: Connection, refs: Iterable[SourceRef]) -> dict[Sour
     """The active link of each ref that has one (one statement per thousand refs)."""
     wanted = {ref_key(ref): ref for ref in refs}
     found: dict[SourceRef, Link] = {}
-    key = tuple_(links.c.system, links.c.object_type, links.c.record_id)
-    for batch in chunks(wanted):
-        query = select(links).where(links.c.active, key.in_(batch))
+    key = (links.c.system, links.c.object_type, links.c.record_id)
+    for matching in keyed_in(key, wanted):
+        query = select(links).where(links.c.active, matching)
         for row in connection.execute(query):
             found[wanted[(row.system, row.object_type, row.record_id)]] = link_from_row(row)
     return found

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select, tuple_
+from sqlalchemy import and_, select
 from sqlalchemy.engine import Row
 
 from connector.errors import System
 from connector.funnel import SourceRef
-from connector.state._db import Db, chunks, upsert
+from connector.state._db import Db, chunks, keyed_in, upsert
 from connector.state._types import JsonValue
 from connector.state.models import frozen_mapping
 from connector.state.schema import activities, links
@@ -96,17 +96,13 @@ class ActivityStore:
         if not rows:
             return set()
         changed: set[SourceRef] = set()
-        key_columns = tuple_(
-            activities.c.system,
-            activities.c.activity_id,
-            activities.c.record_type,
-            activities.c.record_id,
-        )
         with self._db.write() as connection:
+            # By (system, activity id), the primary key's first columns; rows of the same
+            # activity on other records come too and are simply not asked about.
             existing: dict[tuple[str, str, str, str], tuple[Any, ...]] = {}
-            for batch in chunks(rows):
-                query = select(activities).where(key_columns.in_(batch))
-                for row in connection.execute(query):
+            ids = {key[:2] for key in rows}
+            for matching in keyed_in((activities.c.system, activities.c.activity_id), ids):
+                for row in connection.execute(select(activities).where(matching)):
                     existing[(row.system, row.activity_id, row.record_type, row.record_id)] = tuple(
                         getattr(row, name) for name in _COLUMNS
                     )

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Row
 
 from connector.errors import System
 from connector.funnel import SourceRef
-from connector.state._db import Db, chunks, upsert
+from connector.state._db import Db, chunks, keyed_in, upsert
 from connector.state._types import JsonValue
 from connector.state.models import frozen_mapping
 from connector.state.schema import dirty_people, observations
@@ -71,10 +71,10 @@ class ObservationStore:
 
     def get_many(self, refs: Iterable[SourceRef]) -> dict[SourceRef, Observed]:
         found: dict[SourceRef, Observed] = {}
-        key = tuple_(observations.c.system, observations.c.object_type, observations.c.record_id)
+        key = (observations.c.system, observations.c.object_type, observations.c.record_id)
         with self._db.read() as connection:
-            for batch in chunks({_key(ref): ref for ref in refs}):
-                for row in connection.execute(select(observations).where(key.in_(batch))):
+            for matching in keyed_in(key, {_key(ref) for ref in refs}):
+                for row in connection.execute(select(observations).where(matching)):
                     value = _observed(row)
                     found[value.ref] = value
         return found

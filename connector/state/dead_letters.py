@@ -8,13 +8,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Row
 
 from connector.errors import System
 from connector.funnel import SourceRef
 from connector.logs import redact
-from connector.state._db import Db, chunks, upsert
+from connector.state._db import Db, chunks, keyed_in, upsert
 from connector.state.models import Backoff, DeadLetter, NewDeadLetter, frozen_mapping
 from connector.state.schema import dead_letters
 
@@ -78,22 +78,19 @@ class DeadLetterStore:
         if not wanted:
             return 0
         now = self._db.now()
-        key = tuple_(
-            dead_letters.c.system,
-            dead_letters.c.object_type,
-            dead_letters.c.record_id,
-            dead_letters.c.field_key,
-        )
+        # By record (the unique key's first columns); other field sets' rows are not asked.
+        key = (dead_letters.c.system, dead_letters.c.object_type, dead_letters.c.record_id)
+        records = {wanted_key[:3] for wanted_key in wanted}
         with self._db.transaction(), self._db.write() as connection:
             attempts: dict[tuple[str, str, str, str], int] = {}
-            for batch in chunks(wanted):
+            for matching in keyed_in(key, records):
                 query = select(
                     dead_letters.c.system,
                     dead_letters.c.object_type,
                     dead_letters.c.record_id,
                     dead_letters.c.field_key,
                     dead_letters.c.attempts,
-                ).where(key.in_(batch))
+                ).where(matching)
                 for row in connection.execute(query):
                     found = (row.system, row.object_type, row.record_id, row.field_key)
                     attempts[found] = row.attempts
@@ -217,11 +214,11 @@ class DeadLetterStore:
     def clear_records(self, refs: Iterable[SourceRef]) -> int:
         """Delete every dead letter of these records (they have since synced), one statement
         per thousand; returns how many."""
-        key = tuple_(dead_letters.c.system, dead_letters.c.object_type, dead_letters.c.record_id)
+        key = (dead_letters.c.system, dead_letters.c.object_type, dead_letters.c.record_id)
         wanted = {(ref.system.value, ref.object_type, ref.record_id) for ref in refs}
         cleared = 0
         with self._db.write() as connection:
-            for batch in chunks(wanted):
-                result = connection.execute(dead_letters.delete().where(key.in_(batch)))
+            for matching in keyed_in(key, wanted):
+                result = connection.execute(dead_letters.delete().where(matching))
                 cleared += result.rowcount
         return cleared

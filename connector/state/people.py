@@ -6,12 +6,12 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select, tuple_
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.engine import Row
 
 from connector.errors import StateError
 from connector.funnel import Person, SourceRef, email_or_none
-from connector.state._db import Db, chunks, upsert
+from connector.state._db import Db, chunks, keyed_in, upsert
 from connector.state._links import move_all_links
 from connector.state.models import LinkReason, PersonRecord
 from connector.state.schema import links, people
@@ -136,13 +136,13 @@ class PeopleStore:
         """The people CRM records are actively linked to, for a whole page at once."""
         wanted = {(ref.system.value, ref.object_type, ref.record_id): ref for ref in refs}
         found: dict[SourceRef, PersonRecord] = {}
-        key = tuple_(links.c.system, links.c.object_type, links.c.record_id)
+        key = (links.c.system, links.c.object_type, links.c.record_id)
         with self._db.read() as connection:
-            for batch in chunks(wanted):
+            for matching in keyed_in(key, wanted):
                 query = (
                     select(people, links.c.system, links.c.object_type, links.c.record_id)
                     .join(links, and_(links.c.person_id == people.c.id, links.c.active))
-                    .where(key.in_(batch))
+                    .where(matching)
                 )
                 for row in connection.execute(query):
                     found[wanted[(row.system, row.object_type, row.record_id)]] = _record(row)

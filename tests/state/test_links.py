@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from connector.errors import StateError, System
 from connector.state import LinkReason, StateStore
+from connector.state._db import keyed_in
+from connector.state.schema import activities, dead_letters, links, observations
 
 from .conftest import START, FrozenClock, StatementLog, contact, hubspot, lead, person
 
@@ -113,7 +116,9 @@ def test_a_page_of_links_takes_a_bounded_number_of_statements(
     assert len(statements) <= 6  # three key lookups of 1,000, one insert, BEGIN on SQLite
     statements.clear()
     resolved = people.links.resolve([*refs, lead("00Qnone")])
-    assert len(statements) <= 4
+    # Per object type, one look-up per 1,000 ids (index-served): 3 for the contacts, 1 for the
+    # Lead, and BEGIN on SQLite.
+    assert len(statements) <= 5
     assert len(resolved) == 2500
     assert lead("00Qnone") not in resolved
 
@@ -126,3 +131,35 @@ def test_systems_of_people(store: StateStore) -> None:
     store.links.close(hubspot("12"))
     found = store.links.systems_of(["p1", "p2"])
     assert found == {"p1": frozenset({System.SALESFORCE, System.HUBSPOT})}
+
+
+def test_key_look_ups_are_served_by_an_index(people: StateStore) -> None:
+    """A row-value IN list makes SQLite scan the table on every look-up; the key look-ups
+    the engine makes per page must search an index instead."""
+    cases = [
+        (links, (links.c.system, links.c.object_type, links.c.record_id)),
+        (
+            observations,
+            (observations.c.system, observations.c.object_type, observations.c.record_id),
+        ),
+        (activities, (activities.c.system, activities.c.record_type, activities.c.record_id)),
+        (activities, (activities.c.system, activities.c.activity_id)),
+        (
+            dead_letters,
+            (dead_letters.c.system, dead_letters.c.object_type, dead_letters.c.record_id),
+        ),
+    ]
+    engine = people._db.engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    with engine.connect() as connection:
+        for table, columns in cases:
+            keys = [("hubspot", *(["contacts"] * (len(columns) - 2)), str(n)) for n in range(3)]
+            for matching in keyed_in(columns, keys):
+                sql = (
+                    select(table)
+                    .where(matching)
+                    .compile(connection, compile_kwargs={"literal_binds": True})
+                )
+                plan = [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+                assert all(step.startswith("SEARCH") for step in plan), (table.name, plan)
