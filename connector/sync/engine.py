@@ -86,33 +86,31 @@ class SyncEngine:
         normaliser = Normaliser(self.mappings)
         stats = PullStats()
         waiting, unread = self._waiting_records()
-        for source in self.sources.values():
-            pull_people(
-                source,
-                normaliser,
-                self.store,
-                pair=self.options.pair,
-                run_start=run_start,
-                backfill=backfill,
-                objects=self.options.objects,
-                progress=self.progress,
-                stats=stats,
-            )
+        pull_people(
+            self.sources.values(),
+            normaliser,
+            self.store,
+            pair=self.options.pair,
+            run_start=run_start,
+            backfill=backfill,
+            objects=self.options.objects,
+            progress=self.progress,
+            stats=stats,
+        )
         self._read_linked(normaliser, unread, stats)
         wanted = stats.activity_due
         for ref in waiting:
             wanted.setdefault(ref.system, {}).setdefault(ref.object_type, []).append(ref.record_id)
         # Every source, even with nothing due: activity changes on records that did not.
-        for system, source in self.sources.items():
-            pull_activity(
-                source,
-                self.store,
-                wanted.get(system, {}),
-                pair=self.options.pair,
-                run_start=run_start,
-                stats=stats,
-                progress=self.progress,
-            )
+        pull_activity(
+            self.sources,
+            self.store,
+            wanted,
+            pair=self.options.pair,
+            run_start=run_start,
+            stats=stats,
+            progress=self.progress,
+        )
         # Dead letters whose retry time has come are planned again with their people.
         due = self.store.dead_letters.due(run_start)
         self.store.dirty.mark({d.person_id for d in due if d.person_id}, "retry")
@@ -135,16 +133,15 @@ class SyncEngine:
         create, and their activity, so that their people are synced in this run."""
         stats = PullStats()
         self._read_linked(Normaliser(self.mappings), self._waiting_records()[1], stats)
-        for system, wanted in stats.activity_due.items():
-            pull_activity(
-                self.sources[system],
-                self.store,
-                wanted,
-                pair=self.options.pair,
-                run_start=run_start,
-                stats=stats,
-                progress=self.progress,
-            )
+        pull_activity(
+            {system: self.sources[system] for system in stats.activity_due},
+            self.store,
+            stats.activity_due,
+            pair=self.options.pair,
+            run_start=run_start,
+            stats=stats,
+            progress=self.progress,
+        )
         return stats
 
     def _waiting_records(self) -> tuple[list[SourceRef], list[SourceRef]]:

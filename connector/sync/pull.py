@@ -12,13 +12,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
-from connector.crm.types import ActivityRecord, CrmSource, RawRecord
+from connector.crm.types import ActivityRecord, CrmSource, Page, RawRecord
 from connector.crm.types import Cursor as CrmCursor
 from connector.errors import System
 from connector.funnel import SourceRef
 from connector.state import NewObservation, StateStore
 from connector.state.models import Cursor
+from connector.sync._overlap import interleaved
 from connector.sync.activity import stored_activities
 from connector.sync.identity import IdentityIssue, resolve
 from connector.sync.normalise import DataIssue, Normaliser
@@ -49,7 +51,7 @@ class PullStats:
 
 
 def pull_people(
-    source: CrmSource,
+    sources: Iterable[CrmSource],
     normaliser: Normaliser,
     store: StateStore,
     *,
@@ -60,37 +62,56 @@ def pull_people(
     progress: Progress | None = None,
     stats: PullStats | None = None,
 ) -> PullStats:
-    """Pull every people object of ``source`` changed since its cursor (all, on backfill)."""
+    """Pull every people object of every source changed since its cursor (all, on backfill).
+
+    The sources are read side by side, each on a thread of its own; their pages are stored on
+    the caller's thread as they arrive, each in one transaction with its stream's cursor.
+    """
     stats = stats or PullStats()
     wanted = set(objects)
-    for object_type in source.people_objects():
-        if wanted and object_type not in wanted:
-            continue
-        stream = stream_name(pair, source.system, object_type)
-        stored = None if backfill else store.cursors.get(stream)
-        since = (
-            None
-            if stored is None
-            else CrmCursor(watermark=stored.watermark, last_id=stored.tie_break or "")
+    streams: dict[System, Callable[[], Iterator[tuple[str, str, Page]]]] = {}
+    for source in sources:
+        plan: list[tuple[str, str, CrmCursor | None, list[str]]] = []
+        for object_type in source.people_objects():
+            if wanted and object_type not in wanted:
+                continue
+            stream = stream_name(pair, source.system, object_type)
+            stored = None if backfill else store.cursors.get(stream)
+            since = (
+                None
+                if stored is None
+                else CrmCursor(watermark=stored.watermark, last_id=stored.tie_break or "")
+            )
+            fields = list(normaliser.fields_to_pull(source.system, object_type))
+            plan.append((object_type, stream, since, fields))
+        streams[source.system] = partial(_people_pages, source, plan, run_start)
+    for system, (object_type, stream, page) in interleaved(streams):
+        cursor = Cursor(
+            stream=stream,
+            watermark=page.cursor.watermark,
+            tie_break=page.cursor.last_id or None,
+            run_started_at=run_start,
         )
-        fields = normaliser.fields_to_pull(source.system, object_type)
-        label = f"{source.system.value}.{object_type}"
+        first_seen = _store_records(normaliser, store, page.records, stats, cursor=cursor)
+        label = f"{system.value}.{object_type}"
+        stats.records[label] += len(page.records)
+        due = stats.activity_due.setdefault(system, {}).setdefault(object_type, [])
+        due.extend(first_seen)
+        if progress is not None:
+            progress(label, len(page.records))
+    return stats
+
+
+def _people_pages(
+    source: CrmSource,
+    plan: Sequence[tuple[str, str, CrmCursor | None, list[str]]],
+    run_start: datetime,
+) -> Iterator[tuple[str, str, Page]]:
+    for object_type, stream, since, fields in plan:
         for page in source.pull_people(
             object_type, since=since, run_start=run_start, fields=fields
         ):
-            cursor = Cursor(
-                stream=stream,
-                watermark=page.cursor.watermark,
-                tie_break=page.cursor.last_id or None,
-                run_started_at=run_start,
-            )
-            first_seen = _store_records(normaliser, store, page.records, stats, cursor=cursor)
-            stats.records[label] += len(page.records)
-            due = stats.activity_due.setdefault(source.system, {}).setdefault(object_type, [])
-            due.extend(first_seen)
-            if progress is not None:
-                progress(label, len(page.records))
-    return stats
+            yield object_type, stream, page
 
 
 def read_linked(
@@ -202,9 +223,9 @@ def _record_types(
 
 
 def pull_activity(
-    source: CrmSource,
+    sources: Mapping[System, CrmSource],
     store: StateStore,
-    record_ids: Mapping[str, list[str]],
+    record_ids: Mapping[System, Mapping[str, list[str]]],
     *,
     pair: str,
     run_start: datetime,
@@ -212,27 +233,57 @@ def pull_activity(
     progress: Progress | None = None,
     chunk: int = 2000,
 ) -> PullStats:
-    """Pull activity changed since the activity cursor: of ``record_ids`` (by object type; the
-    new or changed records), and whatever else the CRM's window queries return for records
-    crmsync knows. Store it and mark the people whose activity changed dirty. Called for every
-    source, even with no ids: activity can change on a record that did not."""
-    stream = stream_name(pair, source.system, "activity")
-    stored = store.cursors.get(stream)
-    since = stored.watermark if stored is not None else None
-    due = {record_id: kind for kind, values in record_ids.items() for record_id in values}
-    label = f"{source.system.value}.activity"
-    pulled = source.pull_activity(list(due), since=since, run_start=run_start)
-    for records in _batches(pulled, chunk):
-        kinds = _record_types(source, store, records, due)
-        items = stored_activities(source.system, records, kinds, as_of=run_start)
+    """Pull activity changed since each source's activity cursor: of ``record_ids`` (by system
+    and object type; the new or changed records), and whatever else the CRM's window queries
+    return for records crmsync knows. Store it and mark the people whose activity changed
+    dirty; a source's cursor moves once all of its activity is stored. Pass every source,
+    even with no ids: activity can change on a record that did not. Sources are read side by
+    side, as in :func:`pull_people`."""
+    streams: dict[System, Callable[[], Iterator[list[ActivityRecord] | None]]] = {}
+    due_by_system: dict[System, dict[str, str]] = {}
+    for system, source in sources.items():
+        stored = store.cursors.get(stream_name(pair, system, "activity"))
+        since = stored.watermark if stored is not None else None
+        due = {
+            record_id: kind
+            for kind, values in record_ids.get(system, {}).items()
+            for record_id in values
+        }
+        due_by_system[system] = due
+        streams[system] = partial(_activity_batches, source, list(due), since, run_start, chunk)
+    for system, records in interleaved(streams):
+        source = sources[system]
+        if records is None:  # all of this source's activity is stored
+            store.cursors.commit(
+                Cursor(
+                    stream=stream_name(pair, system, "activity"),
+                    watermark=run_start,
+                    tie_break=None,
+                    run_started_at=run_start,
+                )
+            )
+            continue
+        kinds = _record_types(source, store, records, due_by_system[system])
+        items = stored_activities(system, records, kinds, as_of=run_start)
         with store.transaction():
             changed_refs = store.activities.put_many(items)
             people = store.links.resolve(changed_refs)
             store.dirty.mark({link.person_id for link in people.values()}, "activity")
+        label = f"{system.value}.activity"
         stats.activities[label] += len(records)
         if progress is not None:
             progress(label, len(records))
-    store.cursors.commit(
-        Cursor(stream=stream, watermark=run_start, tie_break=None, run_started_at=run_start)
-    )
     return stats
+
+
+def _activity_batches(
+    source: CrmSource,
+    record_ids: list[str],
+    since: datetime | None,
+    run_start: datetime,
+    chunk: int,
+) -> Iterator[list[ActivityRecord] | None]:
+    """The source's activity in batches of ``chunk``, then None."""
+    pulled = source.pull_activity(record_ids, since=since, run_start=run_start)
+    yield from _batches(pulled, chunk)
+    yield None
