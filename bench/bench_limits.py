@@ -119,6 +119,9 @@ def run(people: int, latency_ms: int, seed: int) -> dict[str, Any]:
         "hubspot_rate_use_read_phase": _rate_use(samples, 0, first, limit),
         "hubspot_rate_use_write_phase": _rate_use(samples, first, last, limit),
         "hubspot_rate_use_whole_run": _rate_use(samples, 0, len(samples) - 1, limit),
+        # The fullest the limiter's 10-second window got: how close bounded concurrency runs
+        # to the limit when HubSpot work is waiting (the activity reads).
+        "hubspot_busiest_window": round(max((s[1] for s in samples), default=0) / 190, 3),
         "read_phase_s": round(samples[first][0] - samples[0][0], 1) if samples else 0,
         "write_phase_s": round(samples[last][0] - samples[first][0], 1) if samples else 0,
     }

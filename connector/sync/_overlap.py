@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import Generic, TypeVar, cast
 
 __all__ = ["interleaved"]
@@ -62,7 +62,7 @@ class _Stream(Generic[K, T]):
 
 def interleaved(
     streams: Mapping[K, Callable[[], Iterator[T]]], *, depth: int = 2
-) -> Iterator[tuple[K, T]]:
+) -> Generator[tuple[K, T], None, None]:
     """``(key, item)`` for every item of every stream, in the order they arrive; each stream
     keeps its own order. Each stream's iterator runs on its own thread, at most ``depth``
     items ahead of the caller. The first error of any stream is raised here; leaving early

@@ -20,6 +20,8 @@ from connector.state import StateStore
 from connector.state.models import RunOutcome
 from connector.sync.wiring import connected
 
+from ._support import reset
+
 ROOT = Path(__file__).resolve().parents[2]
 WRITES = ("PATCH", "POST /crm/v3/objects/{objectType}/batch/update", "batch/upsert", "batch/create")
 
@@ -121,10 +123,7 @@ def hubspot_stages(sandbox: Sandbox) -> dict[str, str]:
 
 
 def test_sync_converges_and_a_second_sync_writes_nothing(sandbox: Sandbox, state_url: str) -> None:
-    sandbox.salesforce.emulator.reset()
-    session = requests.Session()
-    session.trust_env = False
-    session.post(f"{sandbox.hubspot.url}/__sandbox__/reset")
+    reset(sandbox)
     settings = settings_for(sandbox, state_url)
 
     with connected(settings) as engine:

@@ -8,7 +8,6 @@ the person in the same run; the next run writes nothing.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -23,7 +22,8 @@ from connector.state import StateStore
 from connector.state.models import RunOutcome
 from connector.sync.wiring import connected
 
-from .test_e2e import hubspot_stages, modification_stamps, salesforce_stages, settings_for
+from ._support import next_second, reset, stamps
+from .test_e2e import hubspot_stages, salesforce_stages, settings_for
 
 LONG_AGO = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 EMAIL = "ines.okafor@harbourline.example"
@@ -50,10 +50,7 @@ def salesforce(sandbox: Sandbox) -> Salesforce:
 def test_a_contact_named_by_a_refused_create_is_read_and_synced_in_the_same_run(
     sandbox: Sandbox, state_url: str
 ) -> None:
-    sandbox.salesforce.emulator.reset()
-    session = requests.Session()
-    session.trust_env = False
-    session.post(f"{sandbox.hubspot.url}/__sandbox__/reset")
+    reset(sandbox)
     settings = settings_for(sandbox, state_url)
     with connected(settings) as engine:
         assert engine.sync().outcome is RunOutcome.SUCCEEDED
@@ -77,11 +74,11 @@ def test_a_contact_named_by_a_refused_create_is_read_and_synced_in_the_same_run(
         LONG_AGO,
     )
     store.associate("emails", email.id, "contacts", contact.id, logged=False)
-    time.sleep(1.1)  # past the full sync's last second (Salesforce compares to the second)
+    next_second()  # past the full sync's last second (Salesforce compares to the second)
     lead = salesforce(sandbox).Lead.create(
         {"FirstName": "Ines", "LastName": "Okafor", "Company": "Harbourline", "Email": EMAIL}
     )["id"]
-    time.sleep(1.1)
+    next_second()
 
     with connected(settings) as engine:
         report = engine.sync()
@@ -109,8 +106,8 @@ def test_a_contact_named_by_a_refused_create_is_read_and_synced_in_the_same_run(
         {r.props.get("email") for r in store.records("contacts")}
     )
 
-    stamped = modification_stamps(sandbox)
+    stamped = stamps(sandbox)
     with connected(settings) as engine:
         again = engine.sync()
     assert again.written_total == 0, again.to_json()
-    assert modification_stamps(sandbox) == stamped
+    assert stamps(sandbox) == stamped

@@ -6,7 +6,6 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-import requests
 
 from connector.sandbox.runner import Sandbox
 from connector.state import StateStore
@@ -14,7 +13,7 @@ from connector.state.models import RunOutcome
 from connector.sync.engine import EngineOptions
 from connector.sync.wiring import connected
 
-from ._support import stage_disagreements, stamps
+from ._support import reset, stage_disagreements, stamps
 from .test_e2e import settings_for
 
 CHUNK = 7
@@ -30,10 +29,7 @@ def test_a_stop_request_checkpoints_after_the_chunk_and_the_next_run_completes(
     sandbox: Sandbox, state_url: str
 ) -> None:
     # Each state backend starts from the seeded CRMs, not from what the other one's runs wrote.
-    sandbox.salesforce.emulator.reset()
-    session = requests.Session()
-    session.trust_env = False
-    session.post(f"{sandbox.hubspot.url}/__sandbox__/reset")
+    reset(sandbox)
     settings = settings_for(sandbox, state_url)
     stop = threading.Event()
     chunks: list[int] = []
