@@ -53,7 +53,7 @@ def _summary(report: RunReport) -> str:
 
 
 def _alerting(job: JobDefinition, report: RunReport) -> None:
-    from connector.sync.engine import exit_code
+    from connector.sync.report import exit_code
 
     if job.alert is not None:
         send_alert(job.alert, job=job.name, code=exit_code(report), summary=_summary(report))

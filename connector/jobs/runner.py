@@ -15,8 +15,8 @@ from connector.settings import Settings
 from connector.state import StateStore
 from connector.state.locks import default_holder
 from connector.state.models import RunOutcome
-from connector.sync.engine import EngineOptions, SyncEngine, exit_code
-from connector.sync.report import RunReport, record_drift
+from connector.sync.engine import EngineOptions, SyncEngine
+from connector.sync.report import RunReport, exit_code, record_drift
 from connector.sync.wiring import connected
 
 __all__ = ["JobRunner", "budgeted"]

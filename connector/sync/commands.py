@@ -25,9 +25,9 @@ from connector.errors import ConfigError, ExitCode, Problem
 from connector.funnel import normalise_email
 from connector.settings import Settings
 from connector.state import StateStore
-from connector.sync.engine import EngineOptions, exit_code
+from connector.sync.engine import EngineOptions
 from connector.sync.plan import Plan, read_plan
-from connector.sync.report import DriftReport, RunReport, latest_drift, record_drift
+from connector.sync.report import DriftReport, RunReport, exit_code, latest_drift, record_drift
 from connector.sync.wiring import connected
 
 __all__ = ["open_store", "register", "render_plan", "render_report", "settings_of"]

@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from connector.crm.types import CrmSink, CrmSource, ObjectSchema
 from connector.errors import (
     CrmsyncError,
-    ExitCode,
     QuotaExhaustedError,
     System,
 )
@@ -33,10 +32,16 @@ from connector.sync.apply import ApplyOutcome, WriteBehind, apply_records
 from connector.sync.decide import CreatePolicy, PersonInputs, PersonResult, decide
 from connector.sync.normalise import Normaliser
 from connector.sync.plan import Plan, RecordPlan, stale
-from connector.sync.pull import PullStats, pull_activity, pull_people, read_linked
+from connector.sync.pull import (
+    PullStats,
+    pull_activity,
+    pull_people,
+    read_linked,
+    waiting_records,
+)
 from connector.sync.report import DriftReport, RunReport
 
-__all__ = ["EngineOptions", "SyncEngine", "exit_code", "scoring_time"]
+__all__ = ["EngineOptions", "SyncEngine", "scoring_time"]
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +90,7 @@ class SyncEngine:
     def pull(self, run_start: datetime, *, backfill: bool = False) -> PullStats:
         normaliser = Normaliser(self.mappings)
         stats = PullStats()
-        waiting, unread = self._waiting_records()
+        waiting, unread = waiting_records(self.store, self._chunks())
         pull_people(
             self.sources.values(),
             normaliser,
@@ -97,7 +102,7 @@ class SyncEngine:
             progress=self.progress,
             stats=stats,
         )
-        self._read_linked(normaliser, unread, stats)
+        read_linked(self.sources, normaliser, self.store, unread, stats)
         wanted = stats.activity_due
         for ref in waiting:
             wanted.setdefault(ref.system, {}).setdefault(ref.object_type, []).append(ref.record_id)
@@ -116,23 +121,12 @@ class SyncEngine:
         self.store.dirty.mark({d.person_id for d in due if d.person_id}, "retry")
         return stats
 
-    def _read_linked(
-        self, normaliser: Normaliser, refs: Sequence[SourceRef], stats: PullStats
-    ) -> int:
-        """Read the records linked but never observed that the pulls did not bring either."""
-        seen = self.store.observations.get_many(refs)
-        missing = [ref for ref in refs if ref not in seen]
-        return sum(
-            read_linked(source, normaliser, self.store, missing, stats)
-            for source in self.sources.values()
-            if any(ref.system is source.system for ref in missing)
-        )
-
     def _catch_up(self, run_start: datetime) -> PullStats:
         """Read the contacts HubSpot named as owners of e-mail addresses this run tried to
         create, and their activity, so that their people are synced in this run."""
         stats = PullStats()
-        self._read_linked(Normaliser(self.mappings), self._waiting_records()[1], stats)
+        unread = waiting_records(self.store, self._chunks())[1]
+        read_linked(self.sources, Normaliser(self.mappings), self.store, unread, stats)
         pull_activity(
             {system: self.sources[system] for system in stats.activity_due},
             self.store,
@@ -143,27 +137,6 @@ class SyncEngine:
             progress=self.progress,
         )
         return stats
-
-    def _waiting_records(self) -> tuple[list[SourceRef], list[SourceRef]]:
-        """The records of people still dirty from an earlier run, and the records linked to
-        them that crmsync never read.
-
-        A run killed after pulling people but before pulling their activity leaves them dirty
-        with their people cursors advanced: the next run would not pull those records again,
-        and without this would evaluate them without the activity it never read. A record
-        linked from a write's answer (HubSpot's "Existing ID") has no observation until read.
-        """
-        refs: list[SourceRef] = []
-        unread: list[SourceRef] = []
-        for batch in self._chunks():
-            observed = self.store.observations.for_people(batch)
-            known: set[SourceRef] = set()
-            for items in observed.values():
-                known.update(item.ref for item in items)
-                refs.extend(item.ref for item in items if not item.deleted)
-            for links in self.store.links.for_people(batch).values():
-                unread.extend(link.ref for link in links if link.ref not in known)
-        return refs, unread
 
     # -- deciding --------------------------------------------------------------------------
 
@@ -455,14 +428,3 @@ class SyncEngine:
 
     def _locked(self, run_id: str) -> Lease:
         return Lease(self.store, f"pair:{self.options.pair}", run_id, self.options.lock_ttl)
-
-
-def exit_code(report: RunReport) -> ExitCode:
-    """The CLI's exit code for a finished run."""
-    if report.outcome is RunOutcome.STOPPED_ON_QUOTA:
-        return ExitCode.STOPPED_ON_QUOTA
-    if report.outcome is RunOutcome.FINISHED_WITH_REJECTIONS:
-        return ExitCode.FINISHED_WITH_REJECTIONS
-    if report.outcome in (RunOutcome.SUCCEEDED, RunOutcome.INTERRUPTED):
-        return ExitCode.OK  # an interrupted run checkpointed; the next one resumes
-    return ExitCode.FAILED

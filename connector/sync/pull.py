@@ -25,7 +25,14 @@ from connector.sync.activity import stored_activities
 from connector.sync.identity import IdentityIssue, resolve
 from connector.sync.normalise import DataIssue, Normaliser
 
-__all__ = ["PullStats", "pull_activity", "pull_people", "read_linked", "stream_name"]
+__all__ = [
+    "PullStats",
+    "pull_activity",
+    "pull_people",
+    "read_linked",
+    "stream_name",
+    "waiting_records",
+]
 
 log = logging.getLogger(__name__)
 
@@ -114,30 +121,57 @@ def _people_pages(
             yield object_type, stream, page
 
 
+def waiting_records(
+    store: StateStore, dirty: Iterable[Sequence[str]]
+) -> tuple[list[SourceRef], list[SourceRef]]:
+    """The records of the ``dirty`` people (chunks of ids), and the records linked to them
+    that crmsync never read.
+
+    A run killed after pulling people but before pulling their activity leaves them dirty
+    with their people cursors advanced: the next run would not pull those records again, and
+    without this would evaluate them without the activity it never read. A record linked from
+    a write's answer (HubSpot's "Existing ID") has no observation until it is read.
+    """
+    refs: list[SourceRef] = []
+    unread: list[SourceRef] = []
+    for batch in dirty:
+        known: set[SourceRef] = set()
+        for items in store.observations.for_people(batch).values():
+            known.update(item.ref for item in items)
+            refs.extend(item.ref for item in items if not item.deleted)
+        for links in store.links.for_people(batch).values():
+            unread.extend(link.ref for link in links if link.ref not in known)
+    return refs, unread
+
+
 def read_linked(
-    source: CrmSource,
+    sources: Mapping[System, CrmSource],
     normaliser: Normaliser,
     store: StateStore,
-    refs: Iterable[SourceRef],
+    refs: Sequence[SourceRef],
     stats: PullStats,
 ) -> int:
-    """Read by id records crmsync linked without ever reading them, and store them as a pull
-    would; their activity is due in full. HubSpot names the contact that owns an e-mail
-    address when it refuses to create another: that contact is linked at once, but may have
-    changed before the pulls' windows. Returns how many records were read."""
-    wanted: dict[str, list[str]] = {}
+    """Read by id the records crmsync linked without ever reading them (those of ``refs``
+    still without an observation), and store them as a pull would; their activity is due in
+    full. HubSpot names the contact that owns an e-mail address when it refuses to create
+    another: that contact is linked at once, but may have changed before the pulls' windows.
+    Returns how many records were read."""
+    seen = store.observations.get_many(refs)
+    wanted: dict[System, dict[str, list[str]]] = {}
     for ref in refs:
-        if ref.system is source.system:
-            wanted.setdefault(ref.object_type, []).append(ref.record_id)
+        if ref not in seen:
+            wanted.setdefault(ref.system, {}).setdefault(ref.object_type, []).append(ref.record_id)
     read = 0
-    for object_type, ids in wanted.items():
-        fields = normaliser.fields_to_pull(source.system, object_type)
-        records = source.read_people(object_type, ids, fields=fields)
-        _store_records(normaliser, store, records, stats)
-        stats.records[f"{source.system.value}.{object_type}"] += len(records)
-        due = stats.activity_due.setdefault(source.system, {}).setdefault(object_type, [])
-        due.extend(record.id for record in records)
-        read += len(records)
+    for system, by_type in wanted.items():
+        source = sources[system]
+        for object_type, ids in by_type.items():
+            fields = normaliser.fields_to_pull(system, object_type)
+            records = source.read_people(object_type, ids, fields=fields)
+            _store_records(normaliser, store, records, stats)
+            stats.records[f"{system.value}.{object_type}"] += len(records)
+            due = stats.activity_due.setdefault(system, {}).setdefault(object_type, [])
+            due.extend(record.id for record in records)
+            read += len(records)
     return read
 
 

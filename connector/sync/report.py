@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from connector.errors import System
+from connector.errors import ExitCode, System
 from connector.state import JsonValue, StateStore
 from connector.state.models import RunOutcome
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from connector.sync.decide import PersonResult
     from connector.sync.pull import PullStats
 
-__all__ = ["DriftReport", "RunReport", "latest_drift", "record_drift"]
+__all__ = ["DriftReport", "RunReport", "exit_code", "latest_drift", "record_drift"]
 
 _EXAMPLES = 20
 
@@ -212,3 +212,14 @@ def latest_drift(store: StateStore, *, look_back: int = 50) -> tuple[datetime, D
             )
             return run.started_at, drift
     return None
+
+
+def exit_code(report: RunReport) -> ExitCode:
+    """The CLI's exit code for a finished run."""
+    if report.outcome is RunOutcome.STOPPED_ON_QUOTA:
+        return ExitCode.STOPPED_ON_QUOTA
+    if report.outcome is RunOutcome.FINISHED_WITH_REJECTIONS:
+        return ExitCode.FINISHED_WITH_REJECTIONS
+    if report.outcome in (RunOutcome.SUCCEEDED, RunOutcome.INTERRUPTED):
+        return ExitCode.OK  # an interrupted run checkpointed; the next one resumes
+    return ExitCode.FAILED
