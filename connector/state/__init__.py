@@ -16,7 +16,7 @@ owner-only, 0o600 and 0o700):
 """
 
 from connector.state._types import Clock, JsonValue, system_clock
-from connector.state.activities import ActivityStore, StoredActivity
+from connector.state.activities import ActivityStore, ScoringActivity, StoredActivity
 from connector.state.buffer import DirtyStore, NewObservation, ObservationStore, Observed
 from connector.state.cursors import CursorStore
 from connector.state.dead_letters import DeadLetterStore
@@ -74,6 +74,7 @@ __all__ = [
     "RunOutcome",
     "RunRecord",
     "RunStore",
+    "ScoringActivity",
     "StageChange",
     "StateStore",
     "StoredActivity",

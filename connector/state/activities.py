@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, select
 from sqlalchemy.engine import Row
@@ -22,7 +22,7 @@ from connector.state._types import JsonValue
 from connector.state.models import frozen_mapping
 from connector.state.schema import activities, links
 
-__all__ = ["ActivityStore", "StoredActivity"]
+__all__ = ["ActivityStore", "ScoringActivity", "StoredActivity"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,16 @@ class StoredActivity:
     occurred_at: datetime | None
     detail: Mapping[str, JsonValue] = field(default_factory=frozen_mapping)
     deleted: bool = False
+
+
+class ScoringActivity(NamedTuple):
+    """The fields of a stored activity the rules read (see ``ActivityStore.for_scoring``)."""
+
+    category: str
+    kind: str
+    direction: str
+    outcome: str
+    occurred_at: datetime | None
 
 
 def _activity(row: Row[Any]) -> StoredActivity:
@@ -132,6 +142,54 @@ class ActivityStore:
                 )
                 connection.execute(statement, fresh)
         return changed
+
+    def for_scoring(self, person_ids: Iterable[str]) -> dict[str, list[ScoringActivity]]:
+        """What the rules read of each person's activity (as :meth:`for_people`, each activity
+        once, in the same order), without the detail, the record or a model per row: the
+        decide step reads every dirty person's activity on every run."""
+        found: dict[str, dict[tuple[str, str], ScoringActivity]] = {}
+        joined = activities.join(
+            links,
+            and_(
+                links.c.system == activities.c.system,
+                links.c.object_type == activities.c.record_type,
+                links.c.record_id == activities.c.record_id,
+            ),
+        )
+        columns = (
+            links.c.person_id,
+            activities.c.system,
+            activities.c.activity_id,
+            activities.c.category,
+            activities.c.kind,
+            activities.c.direction,
+            activities.c.outcome,
+            activities.c.occurred_at,
+        )
+        with self._db.read() as connection:
+            for batch in chunks(dict.fromkeys(person_ids)):
+                query = (
+                    select(*columns)
+                    .select_from(joined)
+                    .where(links.c.person_id.in_(batch), activities.c.deleted.is_(False))
+                )
+                for person, system, activity_id, *facts in connection.execute(query):
+                    per_person = found.setdefault(person, {})
+                    per_person.setdefault((system, activity_id), ScoringActivity(*facts))
+        return {
+            person: [
+                item
+                for _, item in sorted(
+                    items.items(),
+                    key=lambda pair: (
+                        pair[1].occurred_at is None,
+                        pair[1].occurred_at or datetime.min,
+                        pair[0][1],
+                    ),
+                )
+            ]
+            for person, items in found.items()
+        }
 
     def for_people(self, person_ids: Iterable[str]) -> dict[str, list[StoredActivity]]:
         """Each person's activity (not deleted) across every record they ever had."""

@@ -41,7 +41,7 @@ from connector.mapping.canonical import ValueType
 from connector.mapping.model import FieldMapping, MappingSet
 from connector.mapping.values import UNCHANGED
 from connector.rules import Decision, Facts, Rules, SystemStage, evaluate
-from connector.state import Observed, Provenance, StoredActivity
+from connector.state import Observed, Provenance, ScoringActivity, StoredActivity
 from connector.state.models import PersonRecord, ProvenanceKey
 from connector.sync.merge import (
     Change,
@@ -96,7 +96,7 @@ class PersonInputs:
     record: PersonRecord
     observed: Sequence[Observed]
     provenance: Mapping[ProvenanceKey, Provenance]
-    activities: Sequence[StoredActivity]
+    activities: Sequence[StoredActivity | ScoringActivity]
     # Systems where the person has an active link, observed yet or not (a converted Lead's
     # Contact is linked before it is pulled): never create a record there.
     linked: frozenset[System] = frozenset()
@@ -195,7 +195,7 @@ def _build_person(
     return Person(id=stored.id, stage=stage, disqualified_reason=data["disqualified_reason"])
 
 
-def _activities(items: Sequence[StoredActivity]) -> tuple[Timeline, Facts]:
+def _activities(items: Sequence[StoredActivity | ScoringActivity]) -> tuple[Timeline, Facts]:
     timed: list[tuple[str, str, str, datetime]] = []
     open_deal = won = lost = False
     for item in items:

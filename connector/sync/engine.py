@@ -144,7 +144,7 @@ class SyncEngine:
         records = self.store.people.get_many(person_ids)
         observed = self.store.observations.for_people(person_ids)
         provenance = self.store.provenance.get_many(person_ids)
-        activities = self.store.activities.for_people(person_ids)
+        activities = self.store.activities.for_scoring(person_ids)
         linked = self.store.links.systems_of(person_ids)
         # A record whose link identity resolution closed without the CRM reporting it deleted
         # (a contact HubSpot merged into another) is history: never the one to write to.

@@ -96,3 +96,32 @@ def test_unchanged_activity_reports_nothing_and_deleted_is_hidden(store: StateSt
     assert store.activities.put_many([item]) == set()
     store.activities.put_many([replace(item, deleted=True)])
     assert store.activities.for_people(["p1"]) == {}
+
+
+def test_what_scoring_reads_is_what_for_people_holds(store: StateStore) -> None:
+    """``for_scoring`` is the lean read of the decide step: the same activities, each once,
+    in the same order, deleted ones hidden, across the link history."""
+    _people(store, "p1", "p2")
+    store.links.add(lead("00Q1"), "p1", LinkReason.CREATED)
+    store.links.add(contact("0031"), "p1", LinkReason.CONVERSION)
+    store.links.close(lead("00Q1"))
+    store.links.add(hubspot("11"), "p2", LinkReason.CREATED)
+    shared = _call("00Q1", lead, 7)
+    items = [
+        _call("00Q1", lead, 5),
+        shared,
+        replace(shared, record=contact("0031")),  # one activity on Lead and Contact: once
+        _call("0031", contact, 1),
+        replace(_call("0031", contact, 3), occurred_at=None),
+        replace(_call("0031", contact, 9), deleted=True),
+        replace(_call("11", hubspot, 2), category="deal", outcome="won"),
+    ]
+    store.activities.put_many(items)
+    full = store.activities.for_people(["p1", "p2"])
+    lean = store.activities.for_scoring(["p1", "p2"])
+    assert set(lean) == set(full) == {"p1", "p2"}
+    for person_id, stored in full.items():
+        assert lean[person_id] == [
+            (a.category, a.kind, a.direction, a.outcome, a.occurred_at) for a in stored
+        ]
+    assert len(lean["p1"]) == 4
