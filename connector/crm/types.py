@@ -75,6 +75,8 @@ class RawRecord(BaseModel):
     """Salesforce merge survivor of a deleted record."""
     merged_ids: tuple[str, ...] = ()
     """HubSpot ids merged into this contact (``hs_merged_object_ids``)."""
+    created_at: UtcDatetime | None = None
+    """When the CRM created the record, where the adapter reads it (Salesforce)."""
 
 
 class ActivityRecord(BaseModel):

@@ -259,3 +259,37 @@ def test_people_are_read_by_id(sf: SalesforceAdapter, sandbox: Sandbox) -> None:
     got = sf.read_people("Lead", wanted, fields=["Status", "Email"])
     assert sorted(r.id for r in got) == wanted[:250]
     assert all(r == leads[r.id] for r in got)
+
+
+def test_records_created_inside_the_window_need_no_history_read(
+    sf: SalesforceAdapter, sandbox: Sandbox
+) -> None:
+    """A Lead created since the last run cannot have activity older than itself: the window
+    queries already hold all of it, so it costs no ``IN``-list queries; an older record does."""
+    old = pull_all(sf, "Lead", datetime.now(UTC), fields=[])[0].id
+    before = datetime.now(UTC).replace(microsecond=0)
+    lookback = timedelta(seconds=sf.settings.lookback_seconds)
+    (created,) = sf.upsert(
+        [
+            UpsertRequest(
+                object_type="Lead",
+                external_id="p-window-new",
+                fields={"LastName": "Okafor", "Company": "Harbourline", "Email": "io@hl.example"},
+            )
+        ]
+    )
+    assert created.ok
+    run_start = datetime.now(UTC) + timedelta(seconds=1)
+    changed = pull_all(sf, "Lead", run_start, since=Cursor(watermark=before + lookback), fields=[])
+    new = next(r for r in changed if r.id == created.record_id)
+    assert new.created_at is not None
+    assert new.created_at >= before
+
+    def queries(ids: list[str]) -> int:
+        start = sf_stats(sandbox).get(QUERY_ALL, 0)
+        list(sf.pull_activity(ids, since=before + lookback, run_start=run_start))
+        return sf_stats(sandbox)[QUERY_ALL] - start
+
+    window = queries([new.id])
+    assert window == 4  # Task, Event, CampaignMember, opportunity roles: the window only
+    assert queries([new.id, old]) == window + 3  # the old Lead's history: Task, Event, members

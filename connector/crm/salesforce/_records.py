@@ -22,6 +22,7 @@ _PERSON_KEYS = frozenset(
         "attributes",
         "Id",
         "SystemModstamp",
+        "CreatedDate",
         "IsDeleted",
         "IsConverted",
         "ConvertedContactId",
@@ -79,6 +80,7 @@ def person_record(object_type: str, row: Mapping[str, Any]) -> RawRecord:
         converted_account_id=row.get("ConvertedAccountId") or None,
         converted_opportunity_id=row.get("ConvertedOpportunityId") or None,
         master_record_id=row.get("MasterRecordId") or None,
+        created_at=parse_datetime(row.get("CreatedDate")),
     )
 
 

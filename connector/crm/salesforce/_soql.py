@@ -37,8 +37,9 @@ PEOPLE_SYSTEM_FIELDS: dict[str, tuple[str, ...]] = {
         "ConvertedAccountId",
         "ConvertedOpportunityId",
         "MasterRecordId",
+        "CreatedDate",
     ),
-    "Contact": ("Id", "SystemModstamp", "IsDeleted", "Email", "MasterRecordId"),
+    "Contact": ("Id", "SystemModstamp", "IsDeleted", "Email", "MasterRecordId", "CreatedDate"),
 }
 
 ACTIVITY_FIELDS: dict[str, tuple[str, ...]] = {

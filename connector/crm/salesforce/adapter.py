@@ -66,6 +66,9 @@ class SalesforceAdapter:
         self._writer = Writer(self._client, policy, self.describe, sleep=sleep, rng=rng)
         self._sleep = sleep
         self._concurrency = max(1, write_concurrency)
+        self._lookback = timedelta(seconds=settings.lookback_seconds)
+        # Records created inside this run's incremental windows, and when (one run per adapter).
+        self._created: dict[str, datetime] = {}
         self._schemas: dict[str, ObjectSchema] = {}
         self._schema_lock = threading.Lock()
 
@@ -90,7 +93,7 @@ class SalesforceAdapter:
         run_start: datetime,
         fields: Sequence[str],
     ) -> Iterator[Page]:
-        return pull_people(
+        pages = pull_people(
             self._client,
             object_type,
             fields,
@@ -101,6 +104,18 @@ class SalesforceAdapter:
             schema=lambda: self.describe(object_type),
             sleep=self._sleep,
         )
+        if since is None:
+            return pages
+        return self._noting_created(pages, since.watermark - self._lookback)
+
+    def _noting_created(self, pages: Iterator[Page], start: datetime) -> Iterator[Page]:
+        """Remember when the records created inside an incremental window were created: their
+        activity cannot be older than they are (see :meth:`pull_activity`)."""
+        for page in pages:
+            for record in page.records:
+                if record.created_at is not None and record.created_at >= start:
+                    self._created[record.id] = record.created_at
+            yield page
 
     def read_people(
         self, object_type: str, ids: Sequence[str], *, fields: Sequence[str]
@@ -116,8 +131,16 @@ class SalesforceAdapter:
     ) -> Iterator[ActivityRecord]:
         start = None
         if since is not None:
-            start = require_utc(since) - timedelta(seconds=self.settings.lookback_seconds)
-        return pull_activity(self._client, person_ids, start, require_utc(run_start))
+            start = require_utc(since) - self._lookback
+        # A record created inside the activity window has all its activity inside it too (a
+        # Task needs its Lead to exist first): only older records need their history by id.
+        created = self._created
+        older = [
+            record_id
+            for record_id in person_ids
+            if start is None or record_id not in created or created[record_id] < start
+        ]
+        return pull_activity(self._client, older, start, require_utc(run_start))
 
     def describe(self, object_type: str) -> ObjectSchema:
         with self._schema_lock:
