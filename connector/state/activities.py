@@ -74,6 +74,18 @@ def _activity(row: Row[Any]) -> StoredActivity:
 _COLUMNS = ("category", "kind", "direction", "outcome", "occurred_at", "detail", "deleted")
 
 
+# Activity joined to every link (open or closed) of the record it was logged against: a
+# person's activity across every record they ever had.
+_THROUGH_LINKS = activities.join(
+    links,
+    and_(
+        links.c.system == activities.c.system,
+        links.c.object_type == activities.c.record_type,
+        links.c.record_id == activities.c.record_id,
+    ),
+)
+
+
 class ActivityStore:
     def __init__(self, db: Db) -> None:
         self._db = db
@@ -148,14 +160,6 @@ class ActivityStore:
         once, in the same order), without the detail, the record or a model per row: the
         decide step reads every dirty person's activity on every run."""
         found: dict[str, dict[tuple[str, str], ScoringActivity]] = {}
-        joined = activities.join(
-            links,
-            and_(
-                links.c.system == activities.c.system,
-                links.c.object_type == activities.c.record_type,
-                links.c.record_id == activities.c.record_id,
-            ),
-        )
         columns = (
             links.c.person_id,
             activities.c.system,
@@ -170,7 +174,7 @@ class ActivityStore:
             for batch in chunks(dict.fromkeys(person_ids)):
                 query = (
                     select(*columns)
-                    .select_from(joined)
+                    .select_from(_THROUGH_LINKS)
                     .where(links.c.person_id.in_(batch), activities.c.deleted.is_(False))
                 )
                 for person, system, activity_id, *facts in connection.execute(query):
@@ -194,19 +198,11 @@ class ActivityStore:
     def for_people(self, person_ids: Iterable[str]) -> dict[str, list[StoredActivity]]:
         """Each person's activity (not deleted) across every record they ever had."""
         found: dict[str, dict[tuple[str, str], StoredActivity]] = {}
-        joined = activities.join(
-            links,
-            and_(
-                links.c.system == activities.c.system,
-                links.c.object_type == activities.c.record_type,
-                links.c.record_id == activities.c.record_id,
-            ),
-        )
         with self._db.read() as connection:
             for batch in chunks(dict.fromkeys(person_ids)):
                 query = (
                     select(links.c.person_id, activities)
-                    .select_from(joined)
+                    .select_from(_THROUGH_LINKS)
                     .where(links.c.person_id.in_(batch), activities.c.deleted.is_(False))
                 )
                 for row in connection.execute(query):

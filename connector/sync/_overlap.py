@@ -22,10 +22,12 @@ _POLL = 0.1  # seconds a blocked producer waits before looking whether it should
 
 
 class _Done:
-    pass
+    """A stream's end."""
 
 
 class _Failed:
+    """A stream's error, raised on the consumer's thread."""
+
     def __init__(self, error: BaseException) -> None:
         self.error = error
 

@@ -82,8 +82,7 @@ def test_an_error_in_one_stream_is_raised_to_the_caller_and_stops_the_others() -
             stopped.set()
 
     with pytest.raises(RuntimeError, match="quota spent"):
-        for _ in interleaved({"a": failing, "b": endless}, depth=1):
-            pass
+        list(interleaved({"a": failing, "b": endless}, depth=1))
     assert stopped.wait(2), "the other stream's producer did not stop"
 
 
