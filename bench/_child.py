@@ -18,6 +18,7 @@ from typing import Any
 
 import requests
 
+from connector.runtime import tune_collector
 from connector.settings import load_settings
 from connector.sync.wiring import connected
 
@@ -104,6 +105,7 @@ def _peak_rss_kib() -> int:
 
 def main() -> int:
     mode = sys.argv[1]
+    tune_collector()  # as the crmsync command does
     started = time.perf_counter()
     report = _sync() if mode == "sync" else _naive()
     wall = time.perf_counter() - started

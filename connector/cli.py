@@ -23,6 +23,7 @@ from rich.table import Table
 from connector import __version__
 from connector.errors import ConfigError, CrmsyncError, ExitCode
 from connector.logs import configure_logging
+from connector.runtime import tune_collector
 from connector.settings import (
     DEFAULT_CONFIG_FILE,
     DEFAULT_ENV_FILE,
@@ -224,4 +225,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entrypoint() -> None:
+    tune_collector()
     sys.exit(main())

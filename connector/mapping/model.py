@@ -57,6 +57,11 @@ class FieldMapping:
     origin: Origin
     target_origins: Mapping[str, Origin] = field(default_factory=dict, compare=False)
     """Where each target was written, by object type (``Lead``, ``Contact``, ``contacts``)."""
+    conversions: dict[tuple[Any, ...], Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Memo for callers converting the same values over and over (a stage, a score): the
+    conversions are pure, so their results can be kept (see ``sync.decide._as_written``)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "salesforce", MappingProxyType(dict(self.salesforce)))

@@ -273,13 +273,24 @@ def record_outcomes(
     return outcome
 
 
+@dataclass(frozen=True)
+class _InFlight:
+    people: Sequence[str]
+    observed: Mapping[SourceRef, Observed]
+    now: datetime
+    future: Future[Sending]
+
+
 class WriteBehind:
     """Sends one chunk's writes while the engine decides the next.
 
-    At most one chunk is in flight. :meth:`submit` first finishes the chunk before it, then
-    hands the new chunk's writes to a writer thread. Outcomes are recorded on the calling
-    thread (the state store stays with the thread that owns it). Leaving the context, normally
-    or by an error, finishes the chunk in flight, so no write that went out goes unrecorded.
+    At most one chunk is being sent at a time. :meth:`submit` waits until the chunk before has
+    been sent, starts sending the new one on a writer thread, and *then* records the chunk
+    before's outcomes, so the CRMs are not kept waiting while the state store catches up.
+    Outcomes are recorded on the calling thread (the state store stays with the thread that
+    owns it). A chunk whose sending stopped on an error (quota, auth) is recorded and the error
+    raised before anything more is sent. Leaving the context, normally or by an error, finishes
+    the chunk in flight, so no write that went out goes unrecorded.
     """
 
     def __init__(
@@ -295,9 +306,7 @@ class WriteBehind:
         self._run_id = run_id
         self._done = done
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crm-writer")
-        self._pending: (
-            tuple[Sequence[str], Mapping[SourceRef, Observed], datetime, Future[Sending]] | None
-        ) = None
+        self._pending: _InFlight | None = None
 
     def submit(
         self,
@@ -308,22 +317,31 @@ class WriteBehind:
         observed: Mapping[SourceRef, Observed],
     ) -> None:
         """Write ``records`` (for ``people``, the chunk) behind the caller's next chunk."""
-        self.finish()
+        before = self._sent()
+        if before is not None and before[1].error is not None:
+            self._record(*before)  # raises its sink's error: nothing more goes out
         future = self._pool.submit(send_records, records, self._sinks)
-        self._pending = (people, observed, now, future)
+        self._pending = _InFlight(people, observed, now, future)
+        if before is not None:
+            self._record(*before)
 
     def finish(self) -> None:
         """Wait for the chunk in flight, record its outcomes, raise its sink's error."""
-        if self._pending is None:
-            return
-        people, observed, now, future = self._pending
-        self._pending = None
-        sending = future.result()
+        before = self._sent()
+        if before is not None:
+            self._record(*before)
+
+    def _sent(self) -> tuple[_InFlight, Sending] | None:
+        """The chunk in flight, once its sending is over (it is no longer in flight)."""
+        pending, self._pending = self._pending, None
+        return (pending, pending.future.result()) if pending is not None else None
+
+    def _record(self, chunk: _InFlight, sending: Sending) -> None:
         outcome = record_outcomes(
-            sending.sent, self._store, run_id=self._run_id, now=now, observed=observed
+            sending.sent, self._store, run_id=self._run_id, now=chunk.now, observed=chunk.observed
         )
         sending.raise_error()
-        self._done(outcome, people)
+        self._done(outcome, chunk.people)
 
     def __enter__(self) -> WriteBehind:
         return self

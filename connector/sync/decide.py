@@ -41,8 +41,8 @@ from connector.mapping.canonical import ValueType
 from connector.mapping.model import FieldMapping, MappingSet
 from connector.mapping.values import UNCHANGED
 from connector.rules import Decision, Facts, Rules, SystemStage, evaluate
-from connector.state import Observed, Provenance, ScoringActivity, StoredActivity
-from connector.state.models import PersonRecord, ProvenanceKey
+from connector.state import JsonValue, Observed, ScoringActivity, StoredActivity
+from connector.state.models import PersonRecord
 from connector.sync.merge import (
     Change,
     JsonScalar,
@@ -95,7 +95,9 @@ class CreatePolicy:
 class PersonInputs:
     record: PersonRecord
     observed: Sequence[Observed]
-    provenance: Mapping[ProvenanceKey, Provenance]
+    # What crmsync last wrote to each (field, system) of this person: an equal value coming
+    # back is its own echo (see ProvenanceStore.written_by_person).
+    written: Mapping[tuple[str, System], JsonValue]
     activities: Sequence[StoredActivity | ScoringActivity]
     # Systems where the person has an active link, observed yet or not (a converted Lead's
     # Contact is linked before it is pulled): never create a record there.
@@ -135,15 +137,15 @@ def from_json(value: JsonScalar, kind: ValueType) -> Any:
 
 
 def _memory(
-    item: Observed, mapping: FieldMapping, provenance: Mapping[ProvenanceKey, Provenance]
+    item: Observed, mapping: FieldMapping, written: Mapping[tuple[str, System], JsonValue]
 ) -> Seen:
     merged = item.merged
-    written = provenance.get(ProvenanceKey(item.person_id, mapping.name, item.ref.system))
+    key = (mapping.name, item.ref.system)
     return Seen(
         seen_value=json_value(merged.get(mapping.name)) if merged else None,
         seen=merged is not None and mapping.name in merged,
-        written_value=json_value(written.written_value) if written else None,
-        written=written is not None and written.written_at is not None,
+        written_value=json_value(written.get(key)),
+        written=key in written,
     )
 
 
@@ -212,7 +214,7 @@ def _activities(items: Sequence[StoredActivity | ScoringActivity]) -> tuple[Time
 def _stage_evidence(
     mappings: MappingSet,
     primary: dict[System, Observed],
-    provenance: Mapping[ProvenanceKey, Provenance],
+    written: Mapping[tuple[str, System], JsonValue],
     first_time: bool,
 ) -> tuple[list[SystemStage], FunnelStage | None, str | None]:
     """The stage each CRM shows (manual when a user changed it), the furthest one shown,
@@ -228,7 +230,7 @@ def _stage_evidence(
             if not isinstance(value, str):
                 continue  # the value map says this value tells nothing about the stage
             stage = FunnelStage(value)
-            memory = _memory(item, mapping, provenance)
+            memory = _memory(item, mapping, written)
             change = classify(Observation(value, item.modified_at), memory)
             manual = change is Change.EDITED and not first_time and memory.seen
             if manual or system not in shown:
@@ -260,11 +262,31 @@ def _decided_values(person: Person, decision: Decision) -> dict[str, JsonScalar]
     }
 
 
+_CONVERSIONS_KEPT: Final = 4096  # per mapping; unique values (ids, reasons) churn past it
+
+
 def _as_written(
     mapping: FieldMapping, system: System, value: JsonScalar, length: int | None
 ) -> tuple[JsonScalar, JsonScalar] | None:
     """The raw value to send, and the canonical value the CRM will hold once it is written
-    (after truncation, value maps and formatting); ``None`` when nothing is to be written."""
+    (after truncation, value maps and formatting); ``None`` when nothing is to be written.
+
+    Memoised per mapping: most values written (stages, scores, flags) repeat across people.
+    """
+    key = (system, type(value), value, length)  # typed: True, 1 and 1.0 are equal keys
+    memo = mapping.conversions
+    if key in memo:
+        found: tuple[JsonScalar, JsonScalar] | None = memo[key]
+        return found
+    if len(memo) >= _CONVERSIONS_KEPT:
+        memo.clear()
+    memo[key] = found = _convert_for_writing(mapping, system, value, length)
+    return found
+
+
+def _convert_for_writing(
+    mapping: FieldMapping, system: System, value: JsonScalar, length: int | None
+) -> tuple[JsonScalar, JsonScalar] | None:
     canonical = from_json(value, mapping.canonical.type)
     if system is System.SALESFORCE:
         raw = mapping.to_salesforce(canonical, target_length=length)
@@ -313,7 +335,7 @@ def decide(
             if mapping.name in item.values
         }
         memory = {
-            system: _memory(item, mapping, inputs.provenance) for system, item in primary.items()
+            system: _memory(item, mapping, inputs.written) for system, item in primary.items()
         }
         previous = json_value(mapping.canonical.read(stored))
         outcome = merge_field(mapping.sync, observed, memory, previous)
@@ -323,7 +345,7 @@ def decide(
 
     # 2. Evidence from the CRMs' own stage fields, then the rules.
     stages, furthest, disqualified_by = _stage_evidence(
-        mappings, primary, inputs.provenance, first_time
+        mappings, primary, inputs.written, first_time
     )
     current = stored.stage
     reason = stored.disqualified_reason
@@ -383,6 +405,8 @@ def decide(
                 want, why = desired[(system, mapping.name)]
             else:
                 continue
+            if want == current_value or (is_blank(want) and is_blank(current_value)):
+                continue  # the record holds it already: nothing to convert or write
             length = _length(schemas, system, item.ref.object_type, target)
             written = _as_written(mapping, system, want, length)
             if written is None:

@@ -143,7 +143,7 @@ class SyncEngine:
     def _inputs(self, person_ids: Sequence[str]) -> list[PersonInputs]:
         records = self.store.people.get_many(person_ids)
         observed = self.store.observations.for_people(person_ids)
-        provenance = self.store.provenance.get_many(person_ids)
+        written = self.store.provenance.written_by_person(person_ids)
         activities = self.store.activities.for_scoring(person_ids)
         linked = self.store.links.systems_of(person_ids)
         # A record whose link identity resolution closed without the CRM reporting it deleted
@@ -163,11 +163,7 @@ class SyncEngine:
                         item if item.deleted or item.ref in current else replace(item, deleted=True)
                         for item in observed.get(person_id, [])
                     ],
-                    provenance={
-                        key: value
-                        for key, value in provenance.items()
-                        if key.person_id == person_id
-                    },
+                    written=written.get(person_id, {}),
                     activities=activities.get(person_id, []),
                     linked=linked.get(person_id, frozenset()),
                 )
@@ -211,6 +207,9 @@ class SyncEngine:
             after = batch[-1]
 
     def decide_chunk(self, person_ids: Sequence[str], as_of: datetime) -> list[PersonResult]:
+        return self._decide(self._inputs(person_ids), as_of)
+
+    def _decide(self, chunk: Sequence[PersonInputs], as_of: datetime) -> list[PersonResult]:
         schemas = self._schemas_for()
         return [
             decide(
@@ -221,7 +220,7 @@ class SyncEngine:
                 create=self.options.create,
                 schemas=schemas,
             )
-            for inputs in self._inputs(person_ids)
+            for inputs in chunk
         ]
 
     def _record(
@@ -389,8 +388,9 @@ class SyncEngine:
         """Decide and record one chunk, then hand its writes to ``writer``: they go out while
         the next chunk is decided. The chunk's people stay dirty until their writes are
         recorded, so a run killed in between plans them again."""
-        previous = self.store.people.get_many(batch)
-        results = self.decide_chunk(batch, as_of)
+        chunk = self._inputs(batch)
+        previous = {inputs.record.person.id: inputs.record for inputs in chunk}
+        results = self._decide(chunk, as_of)
         report.add_decisions(results)
         observed: dict[SourceRef, Observed] = {
             item.ref: item for result in results for item in result.primary.values()

@@ -45,8 +45,13 @@ JsonScalar = str | int | float | bool | None
 _SYSTEMS: Final = (System.SALESFORCE, System.HUBSPOT)
 
 
+_PLAIN: Final = frozenset({str, int, bool, type(None)})
+
+
 def json_value(value: object) -> JsonScalar:
     """The comparable, storable form of a canonical value."""
+    if type(value) in _PLAIN:  # nearly every call: what the store holds is already plain
+        return value  # type: ignore[return-value]
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, datetime | date):

@@ -82,3 +82,34 @@ def test_people_pages_are_bounded_too(store: StateStore, statements: StatementLo
     assert len(store.people.get_many(ids)) == 2000
     assert len(store.people.by_emails(f"{pid}@example.com" for pid in ids)) == 2000
     assert len(statements) <= 8
+
+
+def test_written_by_person_holds_only_writes_grouped_per_person(
+    store: StateStore, statements: StatementLog
+) -> None:
+    ids = [f"p{n:04d}" for n in range(1500)]
+    store.people.upsert_many(person(person_id) for person_id in ids)
+    store.provenance.put_many(
+        Provenance(pid, field, system, seen_value="seen", seen_modified_at=START)
+        for pid in ids
+        for field in FIELDS
+        for system in System
+    )
+    store.provenance.put_many(
+        [
+            Provenance("p0001", "stage", System.HUBSPOT, "a", START, "lead", START, "r1"),
+            Provenance("p0001", "title", System.SALESFORCE, None, None, None, START, "r1"),
+            Provenance("p1499", "score", System.SALESFORCE, written_value=41, written_at=START),
+            # A value without a write time was never written (a seen row carried over).
+            Provenance("p0002", "phone", System.HUBSPOT, written_value="+1", written_at=None),
+        ]
+    )
+    statements.clear()
+
+    found = store.provenance.written_by_person([*ids, "nobody"])
+
+    assert found == {
+        "p0001": {("stage", System.HUBSPOT): "lead", ("title", System.SALESFORCE): None},
+        "p1499": {("score", System.SALESFORCE): 41},
+    }
+    assert len(statements) <= 3  # two IN lists of 1,000 (plus BEGIN on SQLite)

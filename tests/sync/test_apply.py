@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -198,3 +199,60 @@ def test_write_behind_keeps_a_failed_chunk_dirty(store: StateStore) -> None:
         run()
     assert finished == []
     assert store.dirty.take(10) == ["p1"]  # planned again by the next run
+
+
+def test_write_behind_sends_the_next_chunk_while_it_records_the_one_before(
+    store: StateStore,
+) -> None:
+    store.people.upsert_many(Person(id=p, email=f"{p}@example.com") for p in ("p1", "p2"))
+    sending_second = threading.Event()
+
+    class SignallingSink(RecordingSink):
+        def write(self, requests: Sequence[WriteRequest]) -> list[WriteResult]:
+            if any(r.record_id == "102" for r in requests):
+                sending_second.set()
+            return super().write(requests)
+
+    sink = SignallingSink(System.HUBSPOT)
+    overlapped: list[bool] = []
+
+    def done(_: ApplyOutcome, people: Sequence[str]) -> None:
+        if people == ["p1"]:
+            # The second chunk is already going out while the first one is being recorded.
+            overlapped.append(sending_second.wait(timeout=5))
+
+    with WriteBehind({System.HUBSPOT: sink}, store, run_id="r1", done=done) as writer:
+        for number, person in ((101, "p1"), (102, "p2")):
+            update = _update(System.HUBSPOT, "contacts", str(number), person)
+            writer.submit([person], [update], now=NOW, observed={})
+    assert overlapped == [True]
+    assert [w.record_id for w in sink.writes] == ["101", "102"]
+    assert _written(store, "p1") == _written(store, "p2") == {System.HUBSPOT: "CEO"}
+
+
+def test_write_behind_sends_nothing_more_after_a_chunk_stopped_on_quota(
+    store: StateStore,
+) -> None:
+    store.people.upsert_many(Person(id=p, email=f"{p}@example.com") for p in ("p1", "p2"))
+    sink = RecordingSink(System.HUBSPOT, QuotaExhaustedError(System.HUBSPOT, "daily limit"))
+    calls: list[list[str]] = []
+    original = sink.write
+
+    def write(requests: Sequence[WriteRequest]) -> list[WriteResult]:
+        calls.append([r.record_id for r in requests])
+        return original(requests)
+
+    sink.write = write  # type: ignore[method-assign]
+    finished: list[Sequence[str]] = []
+
+    def run() -> None:
+        done = lambda _, people: finished.append(people)  # noqa: E731
+        with WriteBehind({System.HUBSPOT: sink}, store, run_id="r1", done=done) as writer:
+            for number, person in ((101, "p1"), (102, "p2")):
+                update = _update(System.HUBSPOT, "contacts", str(number), person)
+                writer.submit([person], [update], now=NOW, observed={})
+
+    with pytest.raises(QuotaExhaustedError):
+        run()
+    assert calls == [["101"]]  # the second chunk never went out
+    assert finished == []

@@ -10,8 +10,8 @@ from connector.funnel import FunnelStage, Person, SourceRef
 from connector.mapping import load_mappings
 from connector.mapping.model import MappingSet
 from connector.rules import Rules, load_rules
-from connector.state import Observed, Provenance, StoredActivity
-from connector.state.models import PersonRecord, ProvenanceKey
+from connector.state import JsonValue, Observed, StoredActivity
+from connector.state.models import PersonRecord
 from connector.sync.decide import CreatePolicy, PersonInputs, PersonResult, decide
 from connector.sync.plan import WriteKind
 
@@ -77,7 +77,7 @@ def first_run(mappings: MappingSet, rules: Rules) -> PersonResult:
     inputs = PersonInputs(
         record=record,
         observed=[observed(LEAD, SF_VALUES), observed(HUB, HS_VALUES)],
-        provenance={},
+        written={},
         activities=[call(LEAD)],
     )
     return decide(inputs, mappings, rules, AS_OF)
@@ -100,27 +100,17 @@ def test_applying_the_plan_reaches_a_fixed_point(mappings: MappingSet, rules: Ru
     """After the writes land, deciding again with the CRMs as written plans nothing."""
     first = first_run(mappings, rules)
     after: list[Observed] = []
-    provenance: dict[ProvenanceKey, Provenance] = {}
+    written: dict[tuple[str, System], JsonValue] = {}
     for ref, values in ((LEAD, SF_VALUES), (HUB, HS_VALUES)):
         now = dict(values)
         for record in first.records:
             if record.record_id == ref.record_id:
                 for change in record.changes:
                     now[change.mapping] = change.value
-                    key = ProvenanceKey("p1", change.mapping, ref.system)
-                    provenance[key] = Provenance(
-                        "p1",
-                        change.mapping,
-                        ref.system,
-                        change.value,
-                        AS_OF,
-                        change.value,
-                        AS_OF,
-                        "r1",
-                    )
+                    written[(change.mapping, ref.system)] = change.value
         after.append(observed(ref, now, now))
     stored = PersonRecord(first.person, AS_OF, AS_OF)
-    second = decide(PersonInputs(stored, after, provenance, [call(LEAD)]), mappings, rules, AS_OF)
+    second = decide(PersonInputs(stored, after, written, [call(LEAD)]), mappings, rules, AS_OF)
     assert second.records == []
     assert second.decision.stage is first.decision.stage
 
