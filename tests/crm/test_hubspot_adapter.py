@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -222,3 +226,69 @@ def test_contacts_are_read_by_id(hs: HubSpotAdapter, sandbox: Sandbox) -> None:
     assert sorted(r.id for r in got) == wanted[:150]  # the unknown id is left out
     assert all(r == contacts[r.id] for r in got)  # as the pull shows them
     assert stats(sandbox.hubspot.url)[BATCH] - before == 2  # 100 ids per batch read
+
+
+class CountingProxy:
+    """A TCP relay in front of the emulator that counts the connections it accepts."""
+
+    def __init__(self, target: str) -> None:
+        parsed = urlsplit(target)
+        self._target = (parsed.hostname or "127.0.0.1", parsed.port or 80)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self.accepted = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            upstream = socket.create_connection(self._target)
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def test_sdk_calls_reuse_their_connections(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The SDK builds a new API client, with a new connection pool, on every
+    ``client.crm...batch_api`` access unless given an ``api_factory``: one TCP connection per
+    call. The adapter keeps one per API, so one after another its calls share a connection."""
+    reset(sandbox.hubspot.url)
+    proxy = CountingProxy(sandbox.hubspot.url)
+    try:
+        settings = settings_for(sandbox, tmp_path).hubspot.model_copy(
+            update={"base_url": proxy.url}
+        )
+        adapter = HubSpotAdapter(settings)
+        records = pull_all(adapter, ["email"])[:200]
+        before = proxy.accepted
+        for start in range(0, 200, 50):  # four batch calls, one after another
+            written = adapter.write(
+                [
+                    WriteRequest(object_type="contacts", record_id=r.id, fields={"jobtitle": "CEO"})
+                    for r in records[start : start + 50]
+                ]
+            )
+            assert all(result.ok for result in written)
+        opened = proxy.accepted - before
+    finally:
+        proxy.close()
+        reset(sandbox.hubspot.url)
+    assert opened == 1

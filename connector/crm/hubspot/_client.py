@@ -18,6 +18,7 @@ from hubspot import HubSpot
 from hubspot.crm.associations.v4 import ApiException as AssociationsApiException
 from hubspot.crm.objects import ApiException as ObjectsApiException
 from hubspot.crm.properties import ApiException as PropertiesApiException
+from hubspot.discovery.discovery_base import DiscoveryBase
 
 from connector.crm.auth import HubSpotTokenSource
 from connector.crm.budget import HubSpotBudget
@@ -43,6 +44,34 @@ VENDOR_ERRORS: tuple[type[Exception], ...] = (
     AssociationsApiException,
     PropertiesApiException,
 )
+
+
+# Connections kept per SDK API object: more than the most calls crmsync has in flight on one
+# (8 activity reads), so urllib3 never opens and drops an extra one.
+POOL_SIZE = 16
+
+
+class ApiCache:
+    """The SDK's ``api_factory``, keeping one API object per generated API.
+
+    By default every ``client.crm.objects.batch_api``-style access builds a new ``ApiClient``:
+    a new urllib3 pool (so a new TCP connection per call, closed after it) and a package
+    metadata look-up for the user agent. Through this factory each API is built once per SDK
+    client (that is, per access token) and its connections are reused; urllib3 pools are
+    thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._apis: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, package: Any, api_name: str, config: Mapping[str, Any]) -> Any:
+        key = (package.__name__, api_name)
+        with self._lock:
+            if key not in self._apis:
+                build = DiscoveryBase._default_api_factory
+                self._apis[key] = build(package, api_name, dict(config))
+            return self._apis[key]
 
 
 class HubSpotClient:
@@ -79,6 +108,8 @@ class HubSpotClient:
                     host=self._base_url,
                     base_url=self._base_url,
                     retry=urllib3.Retry(total=0, redirect=0, raise_on_status=False),
+                    api_factory=ApiCache(),
+                    connection_pool_maxsize=POOL_SIZE,
                     **options,
                 )
                 self._sdk_token = token
