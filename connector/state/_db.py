@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Engine, Table, and_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.types import TypeEngine
 
 from connector.errors import StateError
 from connector.state._engine import READ_ONLY
 from connector.state._types import Clock, utc
 
-__all__ = ["CHUNK", "Db", "chunks", "keyed_in", "upsert"]
+__all__ = ["CHUNK", "Db", "chunks", "execute_rows", "keyed_in", "upsert"]
 
 CHUNK = 1000
 """Most keys in one ``IN (...)`` list: far below every backend's bind-parameter limit."""
@@ -57,6 +60,66 @@ def upsert(connection: Connection, table: Table) -> Any:
     if connection.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def execute_rows(
+    connection: Connection, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Execute ``statement`` (an ``INSERT`` or upsert) once for each of ``rows`` in one driver
+    call, converting each distinct value of a column type only once.
+
+    ``connection.execute(statement, rows)`` runs every value of every row through its type's
+    bind processor on its own: a JSON encode per JSON value, two datetime conversions per
+    timestamp. Recording a chunk's writes binds ~27,000 provenance rows whose timestamps are
+    all the same instant and whose values repeat, and that conversion was most of the time
+    recording took. The same processors run here, through a memo keyed by value and type
+    (``True == 1`` must not share ``1``'s encoding).
+
+    Every row has the same keys, and they must be exactly the statement's parameters: a
+    column default or a bound literal elsewhere in the statement would be left unfilled by
+    the driver call, so it is refused instead.
+    """
+    if not rows:
+        return
+    dialect = connection.dialect
+    keys = list(rows[0])
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=keys))
+    names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
+    if sorted(set(names)) != sorted(keys):
+        raise ValueError(
+            "execute_rows: the statement's parameters "
+            f"{sorted(set(names))} are not the rows' keys {sorted(keys)}"
+        )
+    convert = {name: _memoised(compiled.binds[name].type, dialect) for name in set(names)}
+    params: list[Any]
+    if compiled.positional:
+        params = [tuple(convert[name](row[name]) for name in names) for row in rows]
+    else:
+        params = [{name: convert[name](row[name]) for name in names} for row in rows]
+    connection.exec_driver_sql(compiled.string, params)
+
+
+def _memoised(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return _same
+    memo: dict[tuple[type, Any], Any] = {}
+
+    def convert(value: Any) -> Any:
+        try:
+            key = (type(value), value)
+            return memo[key]
+        except KeyError:
+            memo[key] = converted = process(value)
+            return converted
+        except TypeError:  # unhashable: a list or an object
+            return process(value)
+
+    return convert
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _translate(exc: DBAPIError) -> StateError:

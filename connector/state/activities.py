@@ -17,7 +17,7 @@ from sqlalchemy.engine import Row
 
 from connector.errors import System
 from connector.funnel import SourceRef
-from connector.state._db import Db, chunks, keyed_in, upsert
+from connector.state._db import Db, chunks, execute_rows, keyed_in, upsert
 from connector.state._types import JsonValue
 from connector.state.models import frozen_mapping
 from connector.state.schema import activities, links
@@ -152,7 +152,7 @@ class ActivityStore:
                     ],
                     set_={name: statement.excluded[name] for name in (*_COLUMNS, "updated_at")},
                 )
-                connection.execute(statement, fresh)
+                execute_rows(connection, statement, fresh)
         return changed
 
     def for_scoring(self, person_ids: Iterable[str]) -> dict[str, list[ScoringActivity]]:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Row
 
 from connector.errors import System
 from connector.funnel import SourceRef
-from connector.state._db import Db, chunks, keyed_in, upsert
+from connector.state._db import Db, chunks, execute_rows, keyed_in, upsert
 from connector.state._types import JsonValue
 from connector.state.models import frozen_mapping
 from connector.state.schema import dirty_people, observations
@@ -130,7 +130,7 @@ class ObservationStore:
                 ],
                 set_={name: statement.excluded[name] for name in columns},
             )
-            connection.execute(statement, rows)
+            execute_rows(connection, statement, rows)
 
     def for_people(self, person_ids: Iterable[str]) -> dict[str, list[Observed]]:
         """Every stored record of these people (deleted ones included), by person."""

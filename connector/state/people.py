@@ -11,7 +11,7 @@ from sqlalchemy.engine import Row
 
 from connector.errors import StateError
 from connector.funnel import Person, SourceRef, email_or_none
-from connector.state._db import Db, chunks, keyed_in, upsert
+from connector.state._db import Db, chunks, execute_rows, keyed_in, upsert
 from connector.state._links import move_all_links
 from connector.state.models import LinkReason, PersonRecord
 from connector.state.schema import links, people
@@ -79,7 +79,7 @@ class PeopleStore:
                     "updated_at": excluded.updated_at,
                 },
             )
-            connection.execute(statement, rows)
+            execute_rows(connection, statement, rows)
         return len(rows)
 
     def get(self, person_id: str) -> PersonRecord | None:

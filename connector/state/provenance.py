@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Row
 
 from connector.errors import System
-from connector.state._db import Db, chunks, upsert
+from connector.state._db import Db, chunks, execute_rows, upsert
 from connector.state._types import JsonValue
 from connector.state.models import Provenance, ProvenanceKey
 from connector.state.schema import field_provenance
@@ -119,5 +119,5 @@ class ProvenanceStore:
                 ],
                 set_={name: statement.excluded[name] for name in _COLUMNS},
             )
-            connection.execute(statement, list(rows.values()))
+            execute_rows(connection, statement, list(rows.values()))
         return len(rows)
