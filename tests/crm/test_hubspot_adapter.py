@@ -15,7 +15,7 @@ import pytest
 from connector.crm import CrmSink, CrmSource, UpsertRequest, WriteRequest
 from connector.crm.hubspot import HubSpotAdapter
 from connector.crm.types import RawRecord
-from connector.errors import QuotaExhaustedError
+from connector.errors import FatalApiError, QuotaExhaustedError
 from connector.sandbox.faults import FaultPlan
 from connector.sandbox.runner import Sandbox
 
@@ -290,3 +290,97 @@ def test_sdk_calls_reuse_their_connections(sandbox: Sandbox, tmp_path: Path) -> 
         proxy.close()
         reset(sandbox.hubspot.url)
     assert opened == 1
+
+
+class ScriptedHubSpot:
+    """A bare HTTP server answering each request with the next scripted raw response, to show
+    what the adapter does with answers the emulator never gives: a body cut short, a 200
+    that is not JSON."""
+
+    def __init__(self, responses: list[bytes]) -> None:
+        self._responses = list(responses)
+        self.requests = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            with client, contextlib.suppress(OSError):
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += client.recv(65536)
+                head, _, body = request.partition(b"\r\n\r\n")
+                length = next(
+                    (
+                        int(line.split(b":", 1)[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
+                while len(body) < length:
+                    body += client.recv(65536)
+                self.requests += 1
+                client.sendall(self._responses.pop(0))
+                client.shutdown(socket.SHUT_RDWR)  # one answer per connection
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def _answer(body: bytes, *, declared: int | None = None) -> bytes:
+    length = len(body) if declared is None else declared
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {length}\r\nConnection: close\r\n\r\n".encode()
+        + body
+    )
+
+
+_CONTACT = (
+    b'{"status":"COMPLETE","results":[{"id":"101","properties":{"email":"a@example.com",'
+    b'"lastmodifieddate":"2026-03-01T09:00:00.123Z"},"createdAt":"2026-03-01T08:00:00Z",'
+    b'"updatedAt":"2026-03-01T09:00:00.123Z","archived":false}],'
+    b'"startedAt":"2026-03-01T09:00:01Z","completedAt":"2026-03-01T09:00:01Z"}'
+)
+
+
+def _scripted_adapter(server: ScriptedHubSpot, sandbox: Sandbox, tmp_path: Path) -> HubSpotAdapter:
+    settings = settings_for(sandbox, tmp_path).hubspot.model_copy(update={"base_url": server.url})
+    time = VirtualTime()
+    return HubSpotAdapter(settings, sleep=time.sleep, clock=time.clock)
+
+
+def test_a_body_cut_short_is_a_network_error_and_the_call_is_retried(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Answers are read unparsed from the SDK and decoded by the adapter: the body is read
+    inside the retried call, so a connection dropped mid-body is retried like any other."""
+    server = ScriptedHubSpot([_answer(_CONTACT[:40], declared=len(_CONTACT)), _answer(_CONTACT)])
+    try:
+        [record] = _scripted_adapter(server, sandbox, tmp_path).read_people(
+            "contacts", ["101"], fields=["email"]
+        )
+    finally:
+        server.close()
+    assert server.requests == 2
+    assert record.id == "101"
+    assert record.fields["email"] == "a@example.com"
+    assert record.modified_at == datetime(2026, 3, 1, 9, 0, 0, 123000, tzinfo=UTC)
+
+
+def test_a_200_that_is_not_json_is_a_clear_error(sandbox: Sandbox, tmp_path: Path) -> None:
+    server = ScriptedHubSpot([_answer(b"<html>maintenance</html>")])
+    try:
+        with pytest.raises(FatalApiError, match="not JSON"):
+            _scripted_adapter(server, sandbox, tmp_path).read_people(
+                "contacts", ["101"], fields=["email"]
+            )
+    finally:
+        server.close()
+    assert server.requests == 1

@@ -77,16 +77,16 @@ class HubSpotAdapter:
 
     def _search(self, object_type: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
         def run(body: dict[str, Any]) -> dict[str, Any]:
-            answer = self._client.call(
+            return self._client.call_json(
                 lambda sdk: sdk.crm.objects.search_api.do_search(
                     object_type,
                     public_object_search_request=body,
                     _request_timeout=self._client.timeout,
+                    _preload_content=False,
                 ),
                 search=True,
                 object_type=object_type,
             )
-            return self._dict(answer)
 
         return run
 
@@ -94,16 +94,17 @@ class HubSpotAdapter:
         def run(sdk: Any) -> Any:
             api = sdk.crm.objects.batch_api
             body = {"inputs": inputs}
+            options = {"_request_timeout": self._client.timeout, "_preload_content": False}
             if action == "update":
-                return api.update(object_type, body, _request_timeout=self._client.timeout)
+                return api.update(object_type, body, **options)
             if action == "archive":
-                return api.archive(object_type, body, _request_timeout=self._client.timeout)
-            return api.upsert(object_type, body, _request_timeout=self._client.timeout)
+                return api.archive(object_type, body, **options)
+            return api.upsert(object_type, body, **options)
 
-        return self._dict(self._client.call(run, object_type=object_type))
+        return self._client.call_json(run, object_type=object_type)
 
     def _list_archived(self, after: str | None, properties: list[str]) -> dict[str, Any]:
-        answer = self._client.call(
+        return self._client.call_json(
             lambda sdk: sdk.crm.objects.basic_api.get_page(
                 "contacts",
                 limit=100,
@@ -111,38 +112,36 @@ class HubSpotAdapter:
                 properties=properties,
                 archived=True,
                 _request_timeout=self._client.timeout,
+                _preload_content=False,
             ),
             object_type="contacts",
         )
-        return self._dict(answer)
 
     def _read(self, object_type: str, ids: list[str], properties: list[str]) -> dict[str, Any]:
         body = {"inputs": [{"id": i} for i in ids], "properties": properties}
-        answer = self._client.call(
+        return self._client.call_json(
             lambda sdk: sdk.crm.objects.batch_api.read(
-                object_type, body, archived=False, _request_timeout=self._client.timeout
+                object_type,
+                body,
+                archived=False,
+                _request_timeout=self._client.timeout,
+                _preload_content=False,
             ),
             object_type=object_type,
         )
-        return self._dict(answer)
 
     def _associations(self, to_type: str, inputs: list[dict[str, Any]]) -> dict[str, Any]:
-        answer = self._client.call(
+        return self._client.call_json(
             lambda sdk: sdk.crm.associations.v4.batch_api.get_page(
-                "contacts", to_type, {"inputs": inputs}, _request_timeout=self._client.timeout
+                "contacts",
+                to_type,
+                {"inputs": inputs},
+                _request_timeout=self._client.timeout,
+                _preload_content=False,
             ),
             burst_exempt=True,
             object_type=to_type,
         )
-        return self._dict(answer)
-
-    def _dict(self, answer: Any) -> dict[str, Any]:
-        data = self._client.serialise(answer)
-        if data is None:
-            return {}
-        if not isinstance(data, dict):
-            raise FatalApiError(System.HUBSPOT, "unexpected answer shape")
-        return data
 
     # --- CrmSource ----------------------------------------------------------------------------
 
@@ -247,13 +246,14 @@ class HubSpotAdapter:
             cached = self._schemas.get(object_type)
         if cached is not None:
             return cached
-        answer = self._dict(
-            self._client.call(
-                lambda sdk: sdk.crm.properties.core_api.get_all(
-                    object_type, archived=False, _request_timeout=self._client.timeout
-                ),
-                object_type=object_type,
-            )
+        answer = self._client.call_json(
+            lambda sdk: sdk.crm.properties.core_api.get_all(
+                object_type,
+                archived=False,
+                _request_timeout=self._client.timeout,
+                _preload_content=False,
+            ),
+            object_type=object_type,
         )
         fields: dict[str, FieldSchema] = {}
         for prop in answer.get("results") or ():
