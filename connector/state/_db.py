@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
@@ -90,36 +90,33 @@ def execute_rows(
             "execute_rows: the statement's parameters "
             f"{sorted(set(names))} are not the rows' keys {sorted(keys)}"
         )
-    convert = {name: _memoised(compiled.binds[name].type, dialect) for name in set(names)}
+    # Column by column: each column's values converted in one pass (its distinct values
+    # once), then the rows zipped back together.
+    columns = {
+        name: _converted(compiled.binds[name].type, dialect, [row[name] for row in rows])
+        for name in dict.fromkeys(names)
+    }
+    ordered = [columns[name] for name in names]
     params: list[Any]
     if compiled.positional:
-        params = [tuple(convert[name](row[name]) for name in names) for row in rows]
+        params = list(zip(*ordered, strict=True))
     else:
-        params = [{name: convert[name](row[name]) for name in names} for row in rows]
+        params = [dict(zip(names, values, strict=True)) for values in zip(*ordered, strict=True)]
     connection.exec_driver_sql(compiled.string, params)
 
 
-def _memoised(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:
+def _converted(type_: TypeEngine[Any], dialect: Dialect, values: list[Any]) -> list[Any]:
+    """``values`` through the type's bind processor, each distinct value once."""
     process = type_.dialect_impl(dialect).bind_processor(dialect)
     if process is None:
-        return _same
-    memo: dict[tuple[type, Any], Any] = {}
-
-    def convert(value: Any) -> Any:
-        try:
-            key = (type(value), value)
-            return memo[key]
-        except KeyError:
-            memo[key] = converted = process(value)
-            return converted
-        except TypeError:  # unhashable: a list or an object
-            return process(value)
-
-    return convert
-
-
-def _same(value: Any) -> Any:
-    return value
+        return values
+    keys = list(zip(map(type, values), values, strict=True))
+    try:
+        distinct = set(keys)
+    except TypeError:  # an unhashable value (a list, a dict): convert them all
+        return [process(value) for value in values]
+    memo = {key: process(key[1]) for key in distinct}
+    return list(map(memo.__getitem__, keys))
 
 
 def _translate(exc: DBAPIError) -> StateError:
