@@ -1,13 +1,20 @@
 """Throughput under rate limits: 100 ms latency on every call, HubSpot's burst limit at 190 per
 10 s, a write-heavy sync (the full initial sync writes nearly everyone).
 
-    .venv/bin/python bench/bench_limits.py [--people 5000] [--latency-ms 100]
+    .venv/bin/python bench/bench_limits.py [--people 20000] [--latency-ms 100]
 
 The connector is configured for the same tier (``burst_limit_per_10s = 190``). This process
 hosts the emulators and watches HubSpot's limiter: every quarter second it samples the calls
 counted in the rolling 10-second window, and it counts the calls answered 429. Reported:
 records/s per system, HubSpot's burst-window use (mean over the phase in which HubSpot is
-written to, and over the whole run) and the 429s.
+written to; mean once the window holds nothing but that phase; the fullest it got) and the
+429s.
+
+Size matters here. With 100 records per batch write, a full sync makes about one counted
+HubSpot call per 40 people in all; at 5,000 people that is ~120 calls, fewer than one window
+holds, so no connector could keep the window 85 % full. ``hubspot_limited_calls_per_window``
+prints that ceiling. The full-size figure is taken at 20,000 people, where the write phase
+outlasts the window.
 """
 
 from __future__ import annotations
@@ -38,13 +45,19 @@ class Watcher:
         limiter = self.emulator.limiter
         admit = limiter.admit
 
+        # Calls the ten-second limit counted (admitted, neither search nor exempt).
+        self.limited_calls = 0
+
         def counted(*, search: bool, burst_exempt: bool, oauth: bool) -> dict[str, str]:
             try:
-                return admit(search=search, burst_exempt=burst_exempt, oauth=oauth)
+                headers = admit(search=search, burst_exempt=burst_exempt, oauth=oauth)
             except RateLimited as limited:
                 policy = limited.policy
                 self.rejected[policy] = self.rejected.get(policy, 0) + 1
                 raise
+            if not search and not burst_exempt:
+                self.limited_calls += 1
+            return headers
 
         limiter.admit = counted  # type: ignore[method-assign]
         # Records created or updated: the write phase is when this moves (a batch *read* of
@@ -95,6 +108,14 @@ def _window_mean(
     return round(sum(window) / len(window) / burst_max, 3) if window else None
 
 
+def _steady_start(samples: list[tuple[float, int, int, int]], first: int, last: int) -> int:
+    """The first sample whose ten-second window lies wholly inside the write phase."""
+    if not samples:
+        return 0
+    begin = samples[first][0] + 10.0
+    return next((i for i in range(first, last + 1) if samples[i][0] >= begin), last + 1)
+
+
 def run(people: int, latency_ms: int, seed: int) -> dict[str, Any]:
     state_dir = Path(tempfile.mkdtemp(prefix="crmsync-bench-"))
     with Sandbox.start(seed=seed, people=people, latency_ms=latency_ms) as sandbox:
@@ -132,6 +153,15 @@ def run(people: int, latency_ms: int, seed: int) -> dict[str, Any]:
         # the emulator's own window: its fullest, and its mean over the write phase.
         "hubspot_burst_window_peak": round(max((s[1] for s in samples), default=0) / 190, 3),
         "hubspot_burst_window_mean_write_phase": _window_mean(samples, first, last, 190),
+        # The same, once the window holds nothing but the write phase (None: the write phase
+        # was shorter than ten seconds, too short for a steady window).
+        "hubspot_burst_window_mean_steady": _window_mean(
+            samples, _steady_start(samples, first, last), last, 190
+        ),
+        # Every call the limit counted in the whole run, as a share of one window: the window
+        # can never be fuller than this, however fast the connector is.
+        "hubspot_limited_calls": watcher.limited_calls,
+        "hubspot_limited_calls_per_window": round(watcher.limited_calls / 190, 3),
         "read_phase_s": round(samples[first][0] - samples[0][0], 1) if samples else 0,
         "write_phase_s": round(samples[last][0] - samples[first][0], 1) if samples else 0,
     }
@@ -145,7 +175,7 @@ def run(people: int, latency_ms: int, seed: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=int, default=5_000)
+    parser.add_argument("--people", type=int, default=20_000)
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--seed", type=int, default=12)
     args = parser.parse_args(argv)

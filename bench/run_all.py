@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     edited = runs[f"{edits} people edited"]
     naive = runs["naive per-record baseline"]
     burst = limits["hubspot_burst_window_mean_write_phase"]
+    ceiling = limits["hubspot_limited_calls_per_window"]
     rss = large["peak_rss_mib"] / small["peak_rss_mib"]
     lines = [
         _line(
@@ -90,7 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         ),
         _line(
             "4 HubSpot 10 s window used (writes)",
-            "-" if burst is None else f"{burst:.0%}, 429s {sum(limits['hubspot_429'].values())}",
+            "-"
+            if burst is None
+            else f"{burst:.0%}, 429s {sum(limits['hubspot_429'].values())}"
+            # At this size the whole run has fewer counted calls than one window holds.
+            + f" (all counted calls: {ceiling:.0%} of one window)",
             ">= 85%, few 429s",
             None if burst is None else burst >= 0.85,
         ),
