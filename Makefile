@@ -18,7 +18,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(LINTED)
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict connector
+	$(BIN)/mypy --strict connector tests bench
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q

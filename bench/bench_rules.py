@@ -20,6 +20,7 @@ import resource
 import sys
 import time
 import tracemalloc
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -49,6 +50,15 @@ SPECS = (
     (ActivityKind.CALL, Direction.OUTBOUND, Outcome.CONNECTED),
     (ActivityKind.MEETING, Direction.OUTBOUND, Outcome.HELD),
 )
+
+
+def _timeline(activities: Timeline | Sequence[Activity]) -> Timeline:
+    """The activities as the sync engine hands them to the rules."""
+    if isinstance(activities, Timeline):
+        return activities
+    return Timeline.from_values(
+        (a.kind.value, a.direction.value, a.outcome.value, a.occurred_at) for a in activities
+    )
 
 
 def build(people: int, activities: int) -> list[Example]:
@@ -84,15 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rules = load_rules(args.rules)
     modelled = build(args.people, args.activities)
-    examples = [
-        example._replace(
-            activities=Timeline.from_values(
-                (a.kind.value, a.direction.value, a.outcome.value, a.occurred_at)
-                for a in example.activities
-            )
-        )
-        for example in modelled
-    ]
+    examples = [example._replace(activities=_timeline(example.activities)) for example in modelled]
     as_of = DEFAULT_AS_OF
 
     best = best_cpu = float("inf")

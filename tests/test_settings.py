@@ -100,7 +100,8 @@ def test_three_independent_errors_are_reported_together_and_exit_2(
     code = main(["config", "check"])
 
     err = capsys.readouterr().err
-    assert code == ExitCode.INVALID_DEFINITION == 2
+    assert code == ExitCode.INVALID_DEFINITION
+    assert int(code) == 2
     assert "3 problems" in err
     assert "environment CRMSYNC_SALESFORCE__API_VERSION: salesforce.api_version" in err
     assert "config/crmsync.toml:2: hubspot.search_per_second" in err

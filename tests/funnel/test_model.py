@@ -87,7 +87,7 @@ def test_disqualified_needs_a_reason_and_keeps_it() -> None:
 def test_models_are_frozen() -> None:
     person = Person(id="p1")
     with pytest.raises(ValidationError):
-        person.stage = FunnelStage.CUSTOMER  # type: ignore[misc]
+        person.stage = FunnelStage.CUSTOMER
 
 
 @pytest.mark.parametrize(

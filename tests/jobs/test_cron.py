@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from connector.jobs.cron import CronError, CronSchedule
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_every_fifteen_minutes() -> None:

@@ -177,6 +177,6 @@ def test_alert_posts_slack_compatible_json() -> None:
 @respx.mock
 def test_alert_delivery_failure_is_not_fatal(caplog: pytest.LogCaptureFixture) -> None:
     respx.post(HOOK).mock(return_value=httpx.Response(500))
-    alert = Alert(webhook_url=HOOK, on=(AlertOn.FAILURE,))  # type: ignore[arg-type]
+    alert = Alert(webhook_url=HOOK, on=(AlertOn.FAILURE,))
     assert not send_alert(alert, job="sync", code=ExitCode.FAILED, summary="boom")
     assert "not delivered" in caplog.text

@@ -44,7 +44,9 @@ def test_conversion_by_band() -> None:
 def test_precision_and_recall() -> None:
     predicted = [True, True, False, False, True]
     truth = [True, False, True, False, True]
-    assert precision_recall(predicted, truth) == (pytest.approx(2 / 3), pytest.approx(2 / 3))
+    precision, recall = precision_recall(predicted, truth)
+    assert precision == pytest.approx(2 / 3)
+    assert recall == pytest.approx(2 / 3)
     assert precision_recall([False, False], [True, False]) == (None, 0.0)
 
 

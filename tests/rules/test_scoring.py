@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.funnel import ActivityKind, Direction, Outcome, ScoreKind, Seniority
+from connector.funnel import Activity, ActivityKind, Direction, Outcome, ScoreKind, Seniority
 from connector.rules import EXPLANATION_LIMIT, Rules, evaluate, load_rules
 from tests.rules._build import AS_OF, activity, default_rules, person, poor_fit, write_rules
 
@@ -50,7 +50,7 @@ def _engagement(rules: Rules, *activities: object) -> float:
     return evaluate(person(), list(activities), None, rules, AS_OF).engagement  # type: ignore[arg-type]
 
 
-def _reply(days: float) -> object:
+def _reply(days: float) -> Activity:
     return activity(ActivityKind.EMAIL, Outcome.REPLIED, direction=Direction.INBOUND,
                     days_ago=days)  # fmt: skip
 

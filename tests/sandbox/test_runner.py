@@ -46,13 +46,16 @@ def test_env_file_loads_into_settings(
     env_file = sandbox.write_env_file(tmp_path / "sandbox.env")
     assert env_file.stat().st_mode & 0o077 == 0
     settings = load_settings(tmp_path / "missing.toml", env_file)
+    assert settings.salesforce.auth is not None
     assert settings.salesforce.auth.mode == "client_credentials"
     assert str(settings.salesforce.login_url).rstrip("/") == sandbox.salesforce.url
     assert settings.salesforce.ca_bundle == sandbox.salesforce.ca_file
     assert str(settings.hubspot.base_url).rstrip("/") == sandbox.hubspot.url
     for auth in ("jwt", "refresh_token"):
         jwt_env = sandbox.write_env_file(tmp_path / f"{auth}.env", salesforce_auth=auth)
-        assert load_settings(tmp_path / "missing.toml", jwt_env).salesforce.auth.mode == auth
+        loaded = load_settings(tmp_path / "missing.toml", jwt_env).salesforce.auth
+        assert loaded is not None
+        assert loaded.mode == auth
 
 
 def test_client_credentials_from_env_get_a_token_and_hubspot_answers(sandbox: Sandbox) -> None:

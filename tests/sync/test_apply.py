@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from connector.crm.types import UpsertRequest, WriteRequest, WriteResult, WriteStatus
+from connector.crm.types import (
+    DeleteRequest,
+    UpsertRequest,
+    WriteRequest,
+    WriteResult,
+    WriteStatus,
+)
 from connector.errors import QuotaExhaustedError, System
 from connector.funnel import Person, SourceRef
 from connector.state import StateStore
@@ -27,6 +33,9 @@ class ConflictingSink:
 
     def write(self, requests: Sequence[WriteRequest]) -> list[WriteResult]:
         raise AssertionError("no update was planned")
+
+    def delete(self, requests: Sequence[DeleteRequest]) -> list[WriteResult]:
+        raise AssertionError("applying a plan never deletes")
 
     def upsert(self, requests: Sequence[UpsertRequest]) -> list[WriteResult]:
         self.upserts.extend(requests)
@@ -106,6 +115,9 @@ class RecordingSink:
 
     def upsert(self, requests: Sequence[UpsertRequest]) -> list[WriteResult]:
         raise AssertionError("no create was planned")
+
+    def delete(self, requests: Sequence[DeleteRequest]) -> list[WriteResult]:
+        raise AssertionError("applying a plan never deletes")
 
 
 def _update(system: System, object_type: str, record_id: str, person: str) -> RecordPlan:

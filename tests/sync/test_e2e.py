@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 from hubspot import HubSpot
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce
 
 from connector.errors import RunLockedError
 from connector.sandbox.runner import Sandbox

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connector.funnel import ActivityKind, FunnelStage
-from connector.sandbox.hubspot import ManualClock, build
+from connector.sandbox.hubspot import HubSpotEmulator, ManualClock, build
 from connector.sandbox.hubspot._search import SearchEngine
 from connector.sandbox.seed import World, generate
 
@@ -27,6 +28,12 @@ ENGAGEMENTS = {
     ActivityKind.CALL: "calls",
     ActivityKind.MEETING: "meetings",
 }
+
+
+def _props(emulator: HubSpotEmulator, object_type: str, object_id: str) -> dict[str, Any]:
+    record = emulator.store.get(object_type, object_id)
+    assert record is not None, f"{object_type} {object_id} is missing"
+    return dict(record.props)
 
 
 def test_contacts_mirror_hubspot_people(world: World) -> None:
@@ -52,7 +59,7 @@ def test_contacts_mirror_hubspot_people(world: World) -> None:
             linked = emulator.store.associated("contacts", contact.id, object_type)
             assert len(linked) == len(logged)
         deals = emulator.store.associated("contacts", contact.id, "deals")
-        stages = {emulator.store.get("deals", d).props["dealstage"] for d, _ in deals}
+        stages = {_props(emulator, "deals", d)["dealstage"] for d, _ in deals}
         assert person.has_open_deal == bool(stages - {"closedwon"})
         assert (person.hubspot_stage is FunnelStage.CUSTOMER) == ("closedwon" in stages)
         assert props.get("num_associated_deals", "0") == str(len(deals))

@@ -5,17 +5,29 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeAlias
 
 import pytest
 import requests
 import trustme
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce
+from simple_salesforce.exceptions import SalesforceError
 
 from connector.sandbox._server import ServerThread
 from connector.sandbox.salesforce import SalesforceEmulator
 from connector.sandbox.seed import generate
 
 API_VERSION = "66.0"
+
+SalesforceApi: TypeAlias = Any
+"""A simple-salesforce client as the tests use it. Its stubs type ``sf.Lead`` as a union of the
+REST, Bulk and Bulk 2.0 handlers, so ``sf.Lead.create(...)`` would not type-check; the tests
+exercise the real library at run time, which is what they are for."""
+
+
+def error_body(error: SalesforceError) -> Any:
+    """The parsed JSON body simple-salesforce keeps on its exceptions (annotated as bytes)."""
+    return error.content
 
 
 @dataclass
@@ -68,5 +80,5 @@ def served(served_salesforce: Served) -> Served:
 
 
 @pytest.fixture
-def sf(served: Served) -> Salesforce:
+def sf(served: Served) -> SalesforceApi:
     return served.client()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,12 @@ def store() -> SalesforceStore:
             ("dora@y.io", 50, "technology"),
         ]
     ):
-        values = {"LastName": f"L{index}", "Company": "Acme", "Email": email, "Industry": industry}
+        values: dict[str, Any] = {
+            "LastName": f"L{index}",
+            "Company": "Acme",
+            "Email": email,
+            "Industry": industry,
+        }
         if employees is not None:
             values["NumberOfEmployees"] = employees
         store.put("Lead", values, stamp=STAMP, created=STAMP)
@@ -137,7 +143,7 @@ def test_writes_bump_modstamps_to_now_and_refuse_bad_values(store: SalesforceSto
     assert stamps[0] > STAMP
     # A burst of writes never runs ahead of the real clock (readers cap at run start).
     assert before <= stamps[0] <= stamps[-1] <= after
-    refusals = {
+    refusals: dict[str, dict[str, Any]] = {
         "STRING_TOO_LONG": {"LastName": "x" * 81},
         "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST": {"Status": "Maybe"},
         "REQUIRED_FIELD_MISSING": {"LastName": None},

@@ -7,7 +7,7 @@ from typing import Any
 
 import jwt
 import pytest
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce
 
 from tests.sandbox.salesforce.conftest import API_VERSION, Served
 

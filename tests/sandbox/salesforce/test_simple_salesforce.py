@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pytest
-from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (
     SalesforceExpiredSession,
     SalesforceGeneralError,
@@ -17,7 +17,7 @@ from simple_salesforce.exceptions import (
 from simple_salesforce.format import format_soql
 
 from connector.sandbox.faults import FaultPlan
-from tests.sandbox.salesforce.conftest import Served
+from tests.sandbox.salesforce.conftest import SalesforceApi, Served, error_body
 
 BATCH_200 = {"Sforce-Query-Options": "batchSize=200"}
 
@@ -27,7 +27,7 @@ def _live_leads(served: Served) -> list[str]:
     return [row["Id"] for row in rows if not row["IsDeleted"]]
 
 
-def test_query_all_iter_pages_with_a_small_batch_size(sf: Salesforce, served: Served) -> None:
+def test_query_all_iter_pages_with_a_small_batch_size(sf: SalesforceApi, served: Served) -> None:
     leads = _live_leads(served)
     assert len(leads) > 400  # several pages of 200
     records = list(sf.query_all_iter("SELECT Id, Email FROM Lead", headers=BATCH_200))
@@ -39,7 +39,7 @@ def test_query_all_iter_pages_with_a_small_batch_size(sf: Salesforce, served: Se
     assert sf.api_usage["api-usage"].used == query_more + 1
 
 
-def test_first_page_holds_batch_size_records_and_a_relative_next_url(sf: Salesforce) -> None:
+def test_first_page_holds_batch_size_records_and_a_relative_next_url(sf: SalesforceApi) -> None:
     page = sf.query(
         "SELECT Id FROM Lead ORDER BY Id", headers={"Sforce-Query-Options": "batchSize=250"}
     )
@@ -51,7 +51,9 @@ def test_first_page_holds_batch_size_records_and_a_relative_next_url(sf: Salesfo
     assert len(too_small["records"]) == 200  # Salesforce's minimum batch size
 
 
-def test_query_all_returns_a_deleted_row_and_query_does_not(sf: Salesforce, served: Served) -> None:
+def test_query_all_returns_a_deleted_row_and_query_does_not(
+    sf: SalesforceApi, served: Served
+) -> None:
     victim = _live_leads(served)[3]
     sf.Lead.delete(victim)
     soql = format_soql("SELECT Id, IsDeleted FROM Lead WHERE Id = {}", victim)
@@ -60,10 +62,10 @@ def test_query_all_returns_a_deleted_row_and_query_does_not(sf: Salesforce, serv
     assert found["records"][0]["IsDeleted"] is True
     with pytest.raises(SalesforceResourceNotFound) as raised:
         sf.Lead.get(victim)
-    assert raised.value.content[0]["errorCode"] == "ENTITY_IS_DELETED"
+    assert error_body(raised.value)[0]["errorCode"] == "ENTITY_IS_DELETED"
 
 
-def test_count_query_answers_total_size(sf: Salesforce, served: Served) -> None:
+def test_count_query_answers_total_size(sf: SalesforceApi, served: Served) -> None:
     result = sf.query("SELECT COUNT() FROM Lead WHERE IsConverted = false")
     expected = sum(
         1
@@ -74,7 +76,7 @@ def test_count_query_answers_total_size(sf: Salesforce, served: Served) -> None:
     assert result["records"] == []
 
 
-def test_describe_reports_custom_fields_and_restricted_picklists(sf: Salesforce) -> None:
+def test_describe_reports_custom_fields_and_restricted_picklists(sf: SalesforceApi) -> None:
     described = sf.Lead.describe()
     fields = {field["name"]: field for field in described["fields"]}
     assert described["keyPrefix"] == "00Q"
@@ -92,7 +94,7 @@ def test_describe_reports_custom_fields_and_restricted_picklists(sf: Salesforce)
 
 
 def test_collection_patch_mixes_success_and_failure_with_http_200(
-    sf: Salesforce, served: Served
+    sf: SalesforceApi, served: Served
 ) -> None:
     good, converted = (
         _live_leads(served)[0],
@@ -131,7 +133,7 @@ def test_collection_patch_mixes_success_and_failure_with_http_200(
     assert row["SystemModstamp"] > before
 
 
-def test_all_or_none_rolls_every_record_back(sf: Salesforce, served: Served) -> None:
+def test_all_or_none_rolls_every_record_back(sf: SalesforceApi, served: Served) -> None:
     first, second = _live_leads(served)[:2]
     results = sf.restful(
         "composite/sobjects",
@@ -149,20 +151,20 @@ def test_all_or_none_rolls_every_record_back(sf: Salesforce, served: Served) -> 
     assert served.emulator.store.table("Lead").rows[first]["Funnel_Stage__c"] != "Customer"
 
 
-def test_201_records_in_one_collection_call_are_refused(sf: Salesforce, served: Served) -> None:
+def test_201_records_in_one_collection_call_are_refused(sf: SalesforceApi, served: Served) -> None:
     lead = _live_leads(served)[0]
     records = [{"attributes": {"type": "Lead"}, "id": lead, "Lead_Score__c": 1}] * 201
     with pytest.raises(SalesforceMalformedRequest) as raised:
         sf.restful("composite/sobjects", method="PATCH", json={"records": records})
-    assert raised.value.content[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
+    assert error_body(raised.value)[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
     assert served.emulator.store.table("Lead").rows[lead].get("Lead_Score__c") is None
     accepted = sf.restful("composite/sobjects", method="PATCH", json={"records": records[:200]})
     assert len(accepted) == 200
     assert all(result["success"] for result in accepted)
 
 
-def test_upsert_by_external_id_reports_created(sf: Salesforce) -> None:
-    body = {
+def test_upsert_by_external_id_reports_created(sf: SalesforceApi) -> None:
+    body: dict[str, Any] = {
         "allOrNone": False,
         "records": [
             {"attributes": {"type": "Lead"}, "Crmsync_Person_Id__c": "person-1",
@@ -178,7 +180,7 @@ def test_upsert_by_external_id_reports_created(sf: Salesforce) -> None:
     assert sf.Lead.get(created[0]["id"])["Funnel_Stage__c"] == "Prospect"
 
 
-def test_bulk2_query_returns_every_row_as_csv(sf: Salesforce, served: Served) -> None:
+def test_bulk2_query_returns_every_row_as_csv(sf: SalesforceApi, served: Served) -> None:
     pages = list(
         sf.bulk2.Lead.query("SELECT Id, Email, SystemModstamp FROM Lead", max_records=150, wait=0)
     )
@@ -188,7 +190,7 @@ def test_bulk2_query_returns_every_row_as_csv(sf: Salesforce, served: Served) ->
     assert rows[0]["SystemModstamp"].endswith(".000Z")
 
 
-def test_bulk2_query_all_includes_deleted_rows(sf: Salesforce, served: Served) -> None:
+def test_bulk2_query_all_includes_deleted_rows(sf: SalesforceApi, served: Served) -> None:
     victim = _live_leads(served)[0]
     sf.Lead.delete(victim)
     pages = list(
@@ -206,7 +208,7 @@ def test_expired_session_is_a_401_simple_salesforce_understands(served: Served) 
     with pytest.raises(SalesforceExpiredSession) as raised:
         sf.query("SELECT Id FROM Lead LIMIT 1")
     assert raised.value.status == 401
-    assert raised.value.content == [
+    assert error_body(raised.value) == [
         {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}
     ]
 
@@ -218,11 +220,11 @@ def test_spent_daily_allocation_is_a_403_request_limit_exceeded(served: Served) 
     assert sf.api_usage["api-usage"].used == sf.api_usage["api-usage"].total
     with pytest.raises(SalesforceRefusedRequest) as raised:
         sf.query("SELECT Id FROM Lead LIMIT 1")
-    assert raised.value.content[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
-    assert raised.value.content[0]["message"] == "TotalRequests Limit exceeded."
+    assert error_body(raised.value)[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
+    assert error_body(raised.value)[0]["message"] == "TotalRequests Limit exceeded."
 
 
-def test_soql_errors_surface_as_malformed_requests(sf: Salesforce) -> None:
+def test_soql_errors_surface_as_malformed_requests(sf: SalesforceApi) -> None:
     cases = {
         "SELECT Id FROM Lead WHERE": "MALFORMED_QUERY",
         "SELECT Nope__c FROM Lead": "INVALID_FIELD",
@@ -232,7 +234,7 @@ def test_soql_errors_surface_as_malformed_requests(sf: Salesforce) -> None:
     for soql, code in cases.items():
         with pytest.raises(SalesforceMalformedRequest) as raised:
             sf.query(soql)
-        assert raised.value.content[0]["errorCode"] == code, soql
+        assert error_body(raised.value)[0]["errorCode"] == code, soql
 
 
 def test_injected_503_is_server_unavailable(served: Served) -> None:
@@ -240,10 +242,10 @@ def test_injected_503_is_server_unavailable(served: Served) -> None:
     with pytest.raises(SalesforceGeneralError) as raised:
         served.client().query("SELECT Id FROM Lead LIMIT 1")
     assert raised.value.status == 503
-    assert raised.value.content[0]["errorCode"] == "SERVER_UNAVAILABLE"
+    assert error_body(raised.value)[0]["errorCode"] == "SERVER_UNAVAILABLE"
 
 
-def test_updated_and_deleted_windows(sf: Salesforce, served: Served) -> None:
+def test_updated_and_deleted_windows(sf: SalesforceApi, served: Served) -> None:
     from datetime import UTC, datetime, timedelta
 
     lead = _live_leads(served)[5]
@@ -257,10 +259,10 @@ def test_updated_and_deleted_windows(sf: Salesforce, served: Served) -> None:
     assert [entry["id"] for entry in deleted] == [other]
     with pytest.raises(SalesforceMalformedRequest) as raised:
         sf.Lead.deleted(now - timedelta(days=16), now)
-    assert raised.value.content[0]["errorCode"] == "INVALID_REPLICATION_DATE"
+    assert error_body(raised.value)[0]["errorCode"] == "INVALID_REPLICATION_DATE"
 
 
-def test_single_record_crud_and_upsert(sf: Salesforce, served: Served) -> None:
+def test_single_record_crud_and_upsert(sf: SalesforceApi, served: Served) -> None:
     created = sf.Lead.create({"LastName": "Mensah", "Company": "Beacon", "Email": "k@beacon.io"})
     assert created["success"] is True
     lead = sf.Lead.get(created["id"])
@@ -273,13 +275,13 @@ def test_single_record_crud_and_upsert(sf: Salesforce, served: Served) -> None:
     assert fetched["Title"] == "VP Sales"
     with pytest.raises(SalesforceMalformedRequest) as raised:
         sf.Lead.create({"LastName": "NoCompany"})
-    assert raised.value.content[0]["errorCode"] == "REQUIRED_FIELD_MISSING"
+    assert error_body(raised.value)[0]["errorCode"] == "REQUIRED_FIELD_MISSING"
     assert sf.Lead.delete(created["id"]) == 204
     with pytest.raises(SalesforceResourceNotFound):
         sf.Lead.delete(created["id"])
 
 
-def test_bulk2_jobs_can_be_aborted_and_deleted(sf: Salesforce, served: Served) -> None:
+def test_bulk2_jobs_can_be_aborted_and_deleted(sf: SalesforceApi, served: Served) -> None:
     session = served.session()
     session.headers["Authorization"] = f"Bearer {served.emulator.issue_token()}"
     base = f"{served.url}/services/data/v66.0/jobs/query"
