@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import socket
 import threading
@@ -228,15 +229,13 @@ def test_contacts_are_read_by_id(hs: HubSpotAdapter, sandbox: Sandbox) -> None:
     assert stats(sandbox.hubspot.url)[BATCH] - before == 2  # 100 ids per batch read
 
 
-class CountingProxy:
-    """A TCP relay in front of the emulator that counts the connections it accepts."""
+class LocalServer(abc.ABC):
+    """A TCP listener on a free loopback port; each accepted connection goes to
+    :meth:`handle`, one after another, on the listener's thread."""
 
-    def __init__(self, target: str) -> None:
-        parsed = urlsplit(target)
-        self._target = (parsed.hostname or "127.0.0.1", parsed.port or 80)
+    def __init__(self) -> None:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self.accepted = 0
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
@@ -245,10 +244,30 @@ class CountingProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
-            self.accepted += 1
-            upstream = socket.create_connection(self._target)
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+            self.handle(client)
+
+    @abc.abstractmethod
+    def handle(self, client: socket.socket) -> None:
+        """Serve one accepted connection."""
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+class CountingProxy(LocalServer):
+    """A TCP relay in front of the emulator that counts the connections it accepts."""
+
+    def __init__(self, target: str) -> None:
+        parsed = urlsplit(target)
+        self._target = (parsed.hostname or "127.0.0.1", parsed.port or 80)
+        self.accepted = 0
+        super().__init__()
+
+    def handle(self, client: socket.socket) -> None:
+        self.accepted += 1
+        upstream = socket.create_connection(self._target)
+        for source, sink in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
 
     @staticmethod
     def _pipe(source: socket.socket, sink: socket.socket) -> None:
@@ -259,9 +278,6 @@ class CountingProxy:
         for end in (source, sink):
             with contextlib.suppress(OSError):
                 end.shutdown(socket.SHUT_RDWR)
-
-    def close(self) -> None:
-        self._listener.close()
 
 
 def test_sdk_calls_reuse_their_connections(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -292,7 +308,7 @@ def test_sdk_calls_reuse_their_connections(sandbox: Sandbox, tmp_path: Path) -> 
     assert opened == 1
 
 
-class ScriptedHubSpot:
+class ScriptedHubSpot(LocalServer):
     """A bare HTTP server answering each request with the next scripted raw response, to show
     what the adapter does with answers the emulator never gives: a body cut short, a 200
     that is not JSON."""
@@ -300,37 +316,27 @@ class ScriptedHubSpot:
     def __init__(self, responses: list[bytes]) -> None:
         self._responses = list(responses)
         self.requests = 0
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            with client, contextlib.suppress(OSError):
-                request = b""
-                while b"\r\n\r\n" not in request:
-                    request += client.recv(65536)
-                head, _, body = request.partition(b"\r\n\r\n")
-                length = next(
-                    (
-                        int(line.split(b":", 1)[1])
-                        for line in head.split(b"\r\n")
-                        if line.lower().startswith(b"content-length:")
-                    ),
-                    0,
-                )
-                while len(body) < length:
-                    body += client.recv(65536)
-                self.requests += 1
-                client.sendall(self._responses.pop(0))
-                client.shutdown(socket.SHUT_RDWR)  # one answer per connection
-
-    def close(self) -> None:
-        self._listener.close()
+    def handle(self, client: socket.socket) -> None:
+        with client, contextlib.suppress(OSError):
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += client.recv(65536)
+            head, _, body = request.partition(b"\r\n\r\n")
+            length = next(
+                (
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
+                0,
+            )
+            while len(body) < length:
+                body += client.recv(65536)
+            self.requests += 1
+            client.sendall(self._responses.pop(0))
+            client.shutdown(socket.SHUT_RDWR)  # one answer per connection
 
 
 def _answer(body: bytes, *, declared: int | None = None) -> bytes:
