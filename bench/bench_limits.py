@@ -1,7 +1,7 @@
 """Throughput under rate limits: 100 ms latency on every call, HubSpot's burst limit at 190 per
 10 s, a write-heavy sync (the full initial sync writes nearly everyone).
 
-    .venv/bin/python bench/bench_limits.py [--people 20000] [--latency-ms 100]
+    .venv/bin/python bench/bench_limits.py [--people 20000] [--latency-ms 100] [--writes-only]
 
 The connector is configured for the same tier (``burst_limit_per_10s = 190``). This process
 hosts the emulators and watches HubSpot's limiter: every quarter second it samples the calls
@@ -15,6 +15,11 @@ HubSpot call per 40 people in all; at 5,000 people that is ~120 calls, fewer tha
 holds, so no connector could keep the window 85 % full. ``hubspot_limited_calls_per_window``
 prints that ceiling. The full-size figure is taken at 20,000 people, where the write phase
 outlasts the window.
+
+``--writes-only`` takes the engine out: a child process sends HubSpot batch updates of every
+contact (round after round, at least 40,000 records) through crmsync's HubSpot adapter, 2,000
+records per call as the engine's chunks would. It shows what the budget and the bounded
+concurrency do when HubSpot is the bottleneck.
 """
 
 from __future__ import annotations
@@ -173,13 +178,64 @@ def run(people: int, latency_ms: int, seed: int) -> dict[str, Any]:
     return out
 
 
+def run_writes(people: int, latency_ms: int, seed: int, *, records: int = 40_000) -> dict[str, Any]:
+    """HubSpot batch updates alone, through the connector's HubSpot adapter, at least
+    ``records`` of them (every contact of the sandbox, round after round): does the budget
+    with bounded concurrency fill the window when HubSpot, not the engine, is the bottleneck?
+    """
+    state_dir = Path(tempfile.mkdtemp(prefix="crmsync-bench-"))
+    with Sandbox.start(seed=seed, people=people, latency_ms=latency_ms) as sandbox:
+        set_hubspot_limits(sandbox, burst_max=190, burst_interval_ms=10_000)
+        ids = [record.id for record in sandbox.hubspot.emulator.store.records("contacts")]
+        ids_file = state_dir / "ids.txt"
+        ids_file.write_text("\n".join(ids), encoding="ascii")
+        rounds = max(1, -(-records // len(ids)))
+        env = sandbox_env(
+            sandbox,
+            f"sqlite:///{state_dir}/state.db",
+            CRMSYNC_HUBSPOT__BURST_LIMIT_PER_10S="190",
+            CRMSYNC_BENCH_IDS_FILE=str(ids_file),
+            CRMSYNC_BENCH_ROUNDS=str(rounds),
+        )
+        with Watcher(sandbox) as watcher:
+            result = run_child(sandbox, env, mode="hubspot-writes")
+    samples = watcher.samples
+    first = next((i for i, s in enumerate(samples) if s[2] > samples[0][2]), 0)
+    last = max((i for i, s in enumerate(samples) if i and s[2] > samples[i - 1][2]), default=0)
+    written = int(result.report["written"]["hubspot"])
+    return {
+        "contacts": len(ids),
+        "rounds": rounds,
+        "records_written": written,
+        "records_failed": int(result.report["failed"]["hubspot"]),
+        "latency_ms": latency_ms,
+        "wall_s": round(result.wall, 1),
+        "calls": result.calls.system("hubspot"),
+        "hubspot_429": dict(watcher.rejected),
+        "hubspot_burst_window_mean_write_phase": _window_mean(samples, first, last, 190),
+        "hubspot_burst_window_mean_steady": _window_mean(
+            samples, _steady_start(samples, first, last), last, 190
+        ),
+        "hubspot_burst_window_peak": round(max((s[1] for s in samples), default=0) / 190, 3),
+        "hubspot_records_written_per_s": round(written / result.wall, 1),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=20_000)
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument(
+        "--writes-only",
+        action="store_true",
+        help="HubSpot batch updates alone (>= 40,000 records) instead of a full sync",
+    )
     args = parser.parse_args(argv)
-    out = run(args.people, args.latency_ms, args.seed)
+    if args.writes_only:
+        out = run_writes(args.people, args.latency_ms, args.seed)
+    else:
+        out = run(args.people, args.latency_ms, args.seed)
     for key, value in out.items():
         print(f"{key:34} {value}")
     return 0

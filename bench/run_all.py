@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     runs = {row["run"]: row for row in bench_sync.run(people, edits, seed=10, naive=True)}
     print(f"# 4: rate limits at {people // 2:,} people, 100 ms latency", flush=True)
     limits = bench_limits.run(people // 2, 100, seed=12)
+    print("# 4: HubSpot batch updates alone (40,000 records), 100 ms latency", flush=True)
+    writes = bench_limits.run_writes(people // 2, 100, seed=12)
     print(f"# 5: memory at {people:,} and {people * 4:,} people", flush=True)
     small, large = bench_memory.measure(people, 14), bench_memory.measure(people * 4, 14)
     print("# 6: rules", flush=True)
@@ -100,6 +102,18 @@ def main(argv: list[str] | None = None) -> int:
             None if burst is None else burst >= 0.85,
         ),
         _line(
+            "4 window used, HubSpot writes alone",
+            "-"
+            if writes["hubspot_burst_window_mean_steady"] is None
+            else f"{writes['hubspot_burst_window_mean_steady']:.0%} steady, "
+            f"429s {sum(writes['hubspot_429'].values())}, "
+            f"{writes['hubspot_records_written_per_s']:,.0f} records/s",
+            ">= 85%, few 429s",
+            None
+            if writes["hubspot_burst_window_mean_steady"] is None
+            else writes["hubspot_burst_window_mean_steady"] >= 0.85,
+        ),
+        _line(
             "4 records/s (SF, HS written)",
             f"{limits['salesforce_records_written_per_s']:,.0f}, "
             f"{limits['hubspot_records_written_per_s']:,.0f}",
@@ -128,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         figures: dict[str, Any] = {
             "sync": list(runs.values()),
             "limits": limits,
+            "hubspot_writes": writes,
             "memory": [small, large],
             "rules_people_per_cpu_s": rules,
         }
