@@ -121,6 +121,27 @@ def _steady_start(samples: list[tuple[float, int, int, int]], first: int, last: 
     return next((i for i in range(first, last + 1) if samples[i][0] >= begin), last + 1)
 
 
+def _write_phase(samples: list[tuple[float, int, int, int]]) -> tuple[int, int]:
+    """The samples of the first and the last record written."""
+    first = next((i for i, s in enumerate(samples) if s[2] > samples[0][2]), 0)
+    last = max((i for i, s in enumerate(samples) if i and s[2] > samples[i - 1][2]), default=0)
+    return first, last
+
+
+def _window_figures(
+    samples: list[tuple[float, int, int, int]], first: int, last: int
+) -> dict[str, float | None]:
+    """HubSpot's ten-second window: its mean over the write phase, its mean once it holds
+    nothing but that phase (None: the phase was shorter than ten seconds), its fullest."""
+    return {
+        "hubspot_burst_window_peak": round(max((s[1] for s in samples), default=0) / 190, 3),
+        "hubspot_burst_window_mean_write_phase": _window_mean(samples, first, last, 190),
+        "hubspot_burst_window_mean_steady": _window_mean(
+            samples, _steady_start(samples, first, last), last, 190
+        ),
+    }
+
+
 def run(people: int, latency_ms: int, seed: int) -> dict[str, Any]:
     state_dir = Path(tempfile.mkdtemp(prefix="crmsync-bench-"))
     with Sandbox.start(seed=seed, people=people, latency_ms=latency_ms) as sandbox:
@@ -133,8 +154,7 @@ def run(people: int, latency_ms: int, seed: int) -> dict[str, Any]:
         with Watcher(sandbox) as watcher:
             result = run_child(sandbox, env)
     samples = watcher.samples
-    first = next((i for i, s in enumerate(samples) if s[2] > samples[0][2]), 0)
-    last = max((i for i, s in enumerate(samples) if i and s[2] > samples[i - 1][2]), default=0)
+    first, last = _write_phase(samples)
     limit = 190 / 10  # calls per second
     report = result.report
     pulled = report.get("pulled", {})
@@ -155,14 +175,8 @@ def run(people: int, latency_ms: int, seed: int) -> dict[str, Any]:
         # The ten-second limit counts only the calls it applies to: search and the v4
         # association reads are exempt (x-hubspot-rate-limit-exemptions: ten-secondly), so
         # the calls/s figures above overstate how much of *that* limit is in use. These read
-        # the emulator's own window: its fullest, and its mean over the write phase.
-        "hubspot_burst_window_peak": round(max((s[1] for s in samples), default=0) / 190, 3),
-        "hubspot_burst_window_mean_write_phase": _window_mean(samples, first, last, 190),
-        # The same, once the window holds nothing but the write phase (None: the write phase
-        # was shorter than ten seconds, too short for a steady window).
-        "hubspot_burst_window_mean_steady": _window_mean(
-            samples, _steady_start(samples, first, last), last, 190
-        ),
+        # the emulator's own window.
+        **_window_figures(samples, first, last),
         # Every call the limit counted in the whole run, as a share of one window: the window
         # can never be fuller than this, however fast the connector is.
         "hubspot_limited_calls": watcher.limited_calls,
@@ -200,8 +214,7 @@ def run_writes(people: int, latency_ms: int, seed: int, *, records: int = 40_000
         with Watcher(sandbox) as watcher:
             result = run_child(sandbox, env, mode="hubspot-writes")
     samples = watcher.samples
-    first = next((i for i, s in enumerate(samples) if s[2] > samples[0][2]), 0)
-    last = max((i for i, s in enumerate(samples) if i and s[2] > samples[i - 1][2]), default=0)
+    first, last = _write_phase(samples)
     written = int(result.report["written"]["hubspot"])
     return {
         "contacts": len(ids),
@@ -212,11 +225,7 @@ def run_writes(people: int, latency_ms: int, seed: int, *, records: int = 40_000
         "wall_s": round(result.wall, 1),
         "calls": result.calls.system("hubspot"),
         "hubspot_429": dict(watcher.rejected),
-        "hubspot_burst_window_mean_write_phase": _window_mean(samples, first, last, 190),
-        "hubspot_burst_window_mean_steady": _window_mean(
-            samples, _steady_start(samples, first, last), last, 190
-        ),
-        "hubspot_burst_window_peak": round(max((s[1] for s in samples), default=0) / 190, 3),
+        **_window_figures(samples, first, last),
         "hubspot_records_written_per_s": round(written / result.wall, 1),
     }
 
