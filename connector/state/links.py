@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from connector.errors import StateError, System
 from connector.funnel import SourceRef
-from connector.state._db import Db, chunks
+from connector.state._db import Db, chunks, keyed_in
 from connector.state._links import (
     active_links,
     close_links,
@@ -95,6 +95,18 @@ class LinkStore:
         """The active link of each record that has one, for a whole page at once."""
         with self._db.read() as connection:
             return active_links(connection, refs)
+
+    def linked(self, refs: Iterable[SourceRef]) -> set[SourceRef]:
+        """Which of ``refs`` have an active link: :meth:`resolve` without building the links
+        (the engine asks this for every record of every chunk)."""
+        wanted = {ref_key(ref): ref for ref in refs}
+        found: set[SourceRef] = set()
+        key = (links.c.system, links.c.object_type, links.c.record_id)
+        with self._db.read() as connection:
+            for matching in keyed_in(key, wanted):
+                query = select(*key).where(links.c.active, matching)
+                found.update(wanted[(row[0], row[1], row[2])] for row in connection.execute(query))
+        return found
 
     def history(self, ref: SourceRef) -> list[Link]:
         """Every link a record ever had, oldest first."""

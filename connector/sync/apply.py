@@ -216,7 +216,11 @@ def record_outcomes(
             written_id = result.record_id or record.record_id
             # The sink redirects a converted Lead's write to its Contact and says so.
             written_type = result.written_object_type or object_type
-            written_ref = SourceRef(system=system, object_type=written_type, record_id=written_id)
+            written_ref = (
+                target
+                if written_id == target.record_id and written_type == object_type
+                else SourceRef(system=system, object_type=written_type, record_id=written_id)
+            )
             values_written = {c.mapping: c.value for c in record.changes if c.mapping}
             if kind is WriteKind.CREATE:
                 created.append(

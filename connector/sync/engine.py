@@ -148,7 +148,7 @@ class SyncEngine:
         linked = self.store.links.systems_of(person_ids)
         # A record whose link identity resolution closed without the CRM reporting it deleted
         # (a contact HubSpot merged into another) is history: never the one to write to.
-        current = self.store.links.resolve(
+        current = self.store.links.linked(
             item.ref for items in observed.values() for item in items if not item.deleted
         )
         found: list[PersonInputs] = []

@@ -123,6 +123,29 @@ def test_a_page_of_links_takes_a_bounded_number_of_statements(
     assert lead("00Qnone") not in resolved
 
 
+def test_linked_names_the_records_with_an_active_link_as_resolve_does(
+    people: StateStore, statements: StatementLog
+) -> None:
+    people.links.add_many(
+        [
+            (hubspot("7"), "p1", LinkReason.CREATED),
+            (hubspot("8"), "p2", LinkReason.EMAIL_MATCH),
+            (lead("00Q1"), "p1", LinkReason.CREATED),
+        ]
+    )
+    people.links.close(hubspot("8"))  # history only: not linked now
+    people.links.add_many((hubspot(str(n)), "p2", LinkReason.CREATED) for n in range(100, 1600))
+    asked = [hubspot("7"), hubspot("8"), lead("00Q1"), contact("003none"), hubspot("9")]
+    asked += [hubspot(str(n)) for n in range(100, 1600)]
+    statements.clear()
+    found = people.links.linked(asked)
+    assert len(statements) <= 5  # per object type, one index look-up per 1,000; BEGIN
+    assert found == set(people.links.resolve(asked))
+    assert {hubspot("7"), lead("00Q1")} <= found
+    assert not {hubspot("8"), hubspot("9"), contact("003none")} & found
+    assert people.links.linked([]) == set()
+
+
 def test_systems_of_people(store: StateStore) -> None:
     store.people.upsert_many([person("p1", "a@example.com"), person("p2", "b@example.com")])
     store.links.add(lead("00Q1"), "p1", LinkReason.CREATED)
