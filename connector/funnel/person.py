@@ -93,6 +93,10 @@ class Person(BaseModel):
     company: Company = Company()
     qualification: Qualification = Qualification()
     stage: FunnelStage = FunnelStage.LEAD
+    stage_pinned: bool = False
+    """A rep set ``stage`` by hand in a CRM and the rules pin it (``manual_stage: pin``): it
+    holds on later runs, when the CRMs no longer show it as a fresh edit, until a rep sets
+    another stage by hand or a deal closes won."""
     disqualified_reason: str | None = Field(default=None, max_length=255)
     score: Score | None = None
     sources: tuple[SourceRef, ...] = ()

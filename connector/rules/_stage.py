@@ -2,7 +2,9 @@
 
 Order of precedence, each step a rule from ``stages:`` in the rules file:
 
-1. a stage a rep set by hand (``manual_stage``: pin it, start from it, or ignore it);
+1. a stage a rep set by hand (``manual_stage``: pin it, start from it, or ignore it). A pinned
+   stage is remembered on the person (``Person.stage_pinned``) and holds on later runs, when
+   the CRMs show it without a fresh edit, until a rep sets another stage or a deal closes won;
 2. closed-won makes a customer;
 3. disqualification (CRM status, disqualifying fit rules, closed-lost if so configured) keeps
    its reason, unless an explicit recycle rule brings the person back to lead;
@@ -35,10 +37,10 @@ LEAD, PROSPECT, OPPORTUNITY, CUSTOMER, DISQUALIFIED = (
 _RANK = {LEAD: 0, PROSPECT: 1, OPPORTUNITY: 2, CUSTOMER: 3, DISQUALIFIED: -1}
 _ALLOWED, _RULE_ONLY = Permission.ALLOWED, Permission.RULE_ONLY
 
-# (stage, previous stage, move, by rule?, disqualified reason, reasons, thresholds crossed).
-# A plain tuple: this is built for every person evaluated.
+# (stage, previous stage, move, by rule?, disqualified reason, reasons, thresholds crossed,
+# pinned?). A plain tuple: this is built for every person evaluated.
 StageOutcome = tuple[
-    FunnelStage, FunnelStage, Move, bool, str | None, tuple[str, ...], tuple[str, ...]
+    FunnelStage, FunnelStage, Move, bool, str | None, tuple[str, ...], tuple[str, ...], bool
 ]
 
 
@@ -120,6 +122,8 @@ def _result(
     reason: str | None,
     reasons: tuple[str, ...],
     thresholds: tuple[str, ...] = (),
+    *,
+    pinned: bool = False,
 ) -> StageOutcome:
     return (
         stage,
@@ -129,6 +133,7 @@ def _result(
         reason if stage is DISQUALIFIED else None,
         reasons,
         thresholds,
+        pinned,
     )
 
 
@@ -185,21 +190,29 @@ def decide_stage(
     current_reason = person.disqualified_reason
     by_rule = False
     manual = _manual(facts) if facts.stages and policy.manual is not ManualStage.IGNORE else None
+    pinned = policy.manual is ManualStage.PIN and not facts.closed_won
+    # A stage pinned on an earlier run: the CRMs show it without a fresh edit now. A pinned
+    # disqualification goes through the rules below, which keep it but let an explicit recycle
+    # rule or a new deal bring the person back, as for any disqualified person.
+    held = pinned and person.stage_pinned
     if manual is not None:
-        pinned = policy.manual is ManualStage.PIN and not facts.closed_won
         if manual.stage is current:
             if pinned:
-                return _result(previous, current, False, current_reason, ("set by hand (pin)",))
+                reasons = ("set by hand (pin)",)
+                return _result(previous, current, False, current_reason, reasons, pinned=True)
         elif not _allowed(current, manual.stage, by_rule=True):
             note = f"{manual.system} shows {manual.stage} set by hand; {current} cannot move there"
-            return _result(previous, current, False, current_reason, (note,))
+            return _result(previous, current, False, current_reason, (note,), pinned=held)
         else:
             manual_reason = facts.disqualified_reason or f"set by hand in {manual.system}"
             if pinned:
                 pin = f"{manual.stage} set by hand in {manual.system} (rule: pin)"
-                return _result(previous, manual.stage, True, manual_reason, (pin,))
+                return _result(previous, manual.stage, True, manual_reason, (pin,), pinned=True)
             by_rule = TRANSITIONS[(current, manual.stage)].permission is _RULE_ONLY
             current, current_reason = manual.stage, manual_reason
+    elif held and current is not DISQUALIFIED:
+        reasons = ("set by hand (pin)",)
+        return _result(previous, current, False, current_reason, reasons, pinned=True)
 
     if facts.closed_won:
         return _result(previous, CUSTOMER, by_rule, None, ("closed-won",))
@@ -238,7 +251,13 @@ def decide_stage(
             return _result(previous, target, by_rule, None, (f"revived: {why[0]}", *notes))
         if current is DISQUALIFIED or _allowed(current, DISQUALIFIED, by_rule):
             return _result(
-                previous, DISQUALIFIED, by_rule, reason, (f"disqualified: {reason}",), thresholds
+                previous,
+                DISQUALIFIED,
+                by_rule,
+                reason,
+                (f"disqualified: {reason}",),
+                thresholds,
+                pinned=held and current is DISQUALIFIED,
             )
         notes = (*notes, f"{current} cannot be disqualified ({reason})")
     if target is current or (_RANK[target] > _RANK[current] and _allowed(current, target, by_rule)):

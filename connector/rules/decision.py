@@ -52,6 +52,7 @@ class Decision(NamedTuple):
     fit_fired: tuple[FitSpec, ...]
     engagement_specs: tuple[EngagementSpec, ...]
     engagement_points: tuple[float, ...]  # per engagement spec, after decay and caps
+    pinned: bool = False  # the stage is one a rep set by hand, pinned (Person.stage_pinned)
 
     def engaged(self) -> tuple[tuple[EngagementSpec, float], ...]:
         """The engagement rules that scored, with their points."""

@@ -178,7 +178,7 @@ def evaluate(
     since = 0.0
     if policy.recycle_engagement_min is not None and facts.disqualified_at is not None:
         since = _since(compiled, timeline, as_of_ts, facts.disqualified_at.timestamp())
-    stage, previous, move, by_rule, reason, reasons, crossed = decide_stage(
+    stage, previous, move, by_rule, reason, reasons, crossed, pinned = decide_stage(
         policy,
         person,
         facts,
@@ -205,4 +205,5 @@ def evaluate(
         fit_fired=tuple(fired),
         engagement_specs=compiled.engagement,
         engagement_points=engaged,
+        pinned=pinned,
     )

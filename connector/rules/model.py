@@ -254,7 +254,9 @@ class ClosedLost(StrEnum):
 
 
 class ManualStage(StrEnum):
-    PIN = "pin"  # a stage a rep set by hand stays (closed-won still makes a customer)
+    # A stage a rep set by hand stays on every later run (Person.stage_pinned) until a rep sets
+    # another one; closed-won still makes a customer.
+    PIN = "pin"
     FLOOR = "floor"  # start from the rep's stage; evidence may still move it forward
     IGNORE = "ignore"  # the rules decide alone
 

@@ -178,6 +178,8 @@ def _build_person(
         "company": company,
         "qualification": bant,
         "stage": stage,
+        # A pin holds the stage it was set on; a first run starting elsewhere has none.
+        "stage_pinned": stored.stage_pinned and stage is stored.stage,
         "disqualified_reason": reason if stage is FunnelStage.DISQUALIFIED else None,
         "sources": sources,
         "other_emails": stored.other_emails,
@@ -194,7 +196,12 @@ def _build_person(
                 elif top in data and top not in ("id", "stage"):
                     data[top] = None if top != "qualification" else {}
                 issues.append(f"{'.'.join(str(p) for p in detail['loc'])}: {detail['msg']}")
-    return Person(id=stored.id, stage=stage, disqualified_reason=data["disqualified_reason"])
+    return Person(
+        id=stored.id,
+        stage=stage,
+        stage_pinned=data["stage_pinned"],
+        disqualified_reason=data["disqualified_reason"],
+    )
 
 
 def _activities(items: Sequence[StoredActivity | ScoringActivity]) -> tuple[Timeline, Facts]:
@@ -364,6 +371,7 @@ def decide(
     person = person.model_copy(
         update={
             "stage": decision.stage,
+            "stage_pinned": decision.pinned,
             "disqualified_reason": decision.disqualified_reason,
             "score": decision.score,
             "updated_at": as_of,

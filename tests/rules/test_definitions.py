@@ -246,6 +246,68 @@ def test_a_pinned_manual_stage_is_kept() -> None:
     assert decision.reasons == ("set by hand (pin)",)
 
 
+def _shown(*stages: tuple[System, FunnelStage, bool]) -> Facts:
+    """What the CRMs show: a stage per system, and whether a rep just set it by hand."""
+    return Facts(stages=tuple(SystemStage(system=s, stage=t, manual=m) for s, t, m in stages))
+
+
+def test_a_pin_holds_on_the_runs_after_the_crms_showed_it_as_set_by_hand(
+    tmp_path: Path,
+) -> None:
+    """The run after a hand-set stage sees no edit any more (both CRMs show the stage), only
+    the pin remembered on the person. Evidence that would promote the person must not."""
+    lead = FunnelStage.LEAD
+    shown = _shown((System.SALESFORCE, lead, False), (System.HUBSPOT, lead, False))
+    fresh = evaluate(
+        person(stage=FunnelStage.PROSPECT),
+        [reply()],
+        _shown((System.SALESFORCE, lead, True)),
+        default_rules(),
+        AS_OF,
+    )
+    held = evaluate(person(stage_pinned=True), [reply()], shown, default_rules(), AS_OF)
+    forgotten = evaluate(person(), [reply()], shown, default_rules(), AS_OF)
+
+    assert (fresh.stage, fresh.pinned) == (FunnelStage.LEAD, True)
+    assert (held.stage, held.pinned, held.reasons) == (
+        FunnelStage.LEAD,
+        True,
+        ("set by hand (pin)",),
+    )
+    assert (forgotten.stage, forgotten.pinned) == (FunnelStage.PROSPECT, False)
+
+    # Closed-won still makes a customer, and ends the pin.
+    won = evaluate(person(stage_pinned=True), [reply()], Facts(closed_won=True), default_rules(),
+                   AS_OF)  # fmt: skip
+    assert (won.stage, won.pinned) == (FunnelStage.CUSTOMER, False)
+    # A stage set by hand again moves the pin there.
+    moved = evaluate(
+        person(stage_pinned=True),
+        [],
+        _shown((System.HUBSPOT, FunnelStage.OPPORTUNITY, True)),
+        default_rules(),
+        AS_OF,
+    )
+    assert (moved.stage, moved.pinned) == (FunnelStage.OPPORTUNITY, True)
+    # A pinned disqualification holds like any disqualification: kept (and still pinned),
+    # unless new evidence the funnel allows to revive it appears (a deal).
+    out = FunnelStage.DISQUALIFIED
+    gone = person(stage=out, disqualified_reason="Not a fit", stage_pinned=True)
+    dq = _shown((System.SALESFORCE, out, False))
+    kept = evaluate(gone, [reply()], dq, default_rules(), AS_OF)
+    assert (kept.stage, kept.pinned, kept.disqualified_reason) == (out, True, "Not a fit")
+    deal = Facts(open_deal=True, stages=dq.stages)
+    revived = evaluate(gone, [reply()], deal, default_rules(), AS_OF)
+    assert (revived.stage, revived.pinned) == (FunnelStage.OPPORTUNITY, False)
+    # Under ``floor`` and ``ignore`` nothing is pinned, and a stored pin does not hold.
+    for policy in ("floor", "ignore"):
+        rules = load_rules(
+            write_rules(tmp_path, default_text_with("manual_stage: pin", f"manual_stage: {policy}"))
+        )
+        loose = evaluate(person(stage_pinned=True), [reply()], shown, rules, AS_OF)
+        assert (loose.stage, loose.pinned) == (FunnelStage.PROSPECT, False), policy
+
+
 def test_a_manual_stage_set_backward_is_a_rule_move(tmp_path: Path) -> None:
     facts = Facts(stages=(SystemStage(system=System.HUBSPOT, stage=FunnelStage.LEAD,
                                       manual=True),))  # fmt: skip
