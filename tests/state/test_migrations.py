@@ -1,20 +1,25 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import column, create_engine, inspect, table, update
+from sqlalchemy import column, create_engine, insert, inspect, select, table, update
 
 from connector.errors import StateError
+from connector.funnel import FunnelStage, Person
 from connector.state import StateStore
-from connector.state._engine import normalise_url
-from connector.state._migrate import MIGRATIONS_DIR, head_revision
-from connector.state.schema import VERSION_TABLE, metadata
+from connector.state._engine import create_state_engine, normalise_url
+from connector.state._migrate import MIGRATIONS_DIR, _config, head_revision
+from connector.state.schema import VERSION_TABLE, metadata, people, stage_transitions
 
 from .conftest import FrozenClock
+
+PIN_IN_SF = "lead set by hand in salesforce (rule: pin)"
 
 
 def test_open_migrates_an_empty_database_to_head(state_url: str, clock: FrozenClock) -> None:
@@ -100,3 +105,54 @@ def test_concurrent_first_opens_migrate_once(state_url: str, clock: FrozenClock)
         store.close()
     assert errors == []
     assert len(opened) == 3
+
+
+def test_0003_recovers_pins_from_the_stage_history_and_downgrade_removes_them(
+    state_url: str, clock: FrozenClock
+) -> None:
+    """Before 0003 a pinned stage was not remembered. People whose latest transition was a
+    pin, and who still stand on that stage, get the pin back; nobody else does."""
+    engine = create_state_engine(normalise_url(state_url), busy_timeout=5)
+    at = datetime(2026, 11, 20, tzinfo=UTC)
+    old: dict[str, tuple[str, list[tuple[str, str]]]] = {
+        # person: (stage now, transitions oldest first as (to_stage, first reason))
+        "pinned": ("lead", [("prospect", "two-way + fit"), ("lead", PIN_IN_SF)]),
+        "moved-on": ("customer", [("lead", PIN_IN_SF), ("customer", "closed-won")]),
+        "pinned-then-won": ("customer", [("customer", PIN_IN_SF.replace("lead", "customer"))]),
+        "stale-pin": ("prospect", [("lead", PIN_IN_SF)]),  # stage changed without a transition
+        "evidence": ("prospect", [("prospect", "two-way + fit")]),
+        "no-history": ("lead", []),
+    }
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_config(connection), "0002")
+            for person_id, (stage, history) in old.items():
+                data = Person(id=person_id, stage=FunnelStage(stage)).model_dump(mode="json")
+                del data["stage_pinned"]  # what 0002-era code stored
+                connection.execute(
+                    insert(people).values(
+                        id=person_id, email=None, data=data, stage=stage, score=None,
+                        rules_version="", created_at=at, updated_at=at, merged_into=None,
+                    )
+                )  # fmt: skip
+                for to_stage, reason in history:
+                    connection.execute(
+                        insert(stage_transitions).values(
+                            person_id=person_id, from_stage=None, to_stage=to_stage,
+                            rules_version="r1", reasons=[reason, "context"], run_id=None, at=at,
+                        )
+                    )  # fmt: skip
+        with StateStore.open(state_url, clock=clock) as store:
+            assert store.schema_revision() == head_revision()
+            found = store.people.get_many(list(old))
+        pinned = {person_id for person_id, record in found.items() if record.person.stage_pinned}
+        assert pinned == {"pinned", "pinned-then-won"}
+        assert found["pinned"].person.stage is FunnelStage.LEAD
+
+        with engine.begin() as connection:
+            command.downgrade(_config(connection), "0002")
+            stored = dict(connection.execute(select(people.c.id, people.c.data)).all())
+        assert all("stage_pinned" not in data for data in stored.values())
+        assert stored["pinned"]["stage"] == "lead"
+    finally:
+        engine.dispose()
