@@ -98,6 +98,9 @@ class Person(BaseModel):
     holds on later runs, when the CRMs no longer show it as a fresh edit, until a rep sets
     another stage by hand or a deal closes won."""
     disqualified_reason: str | None = Field(default=None, max_length=255)
+    disqualified_at: UtcDatetime | None = None
+    """While disqualified: when crmsync first found the person disqualified. Engagement after
+    it is what a recycle rule (``engagement_since_disqualified_min``) counts."""
     score: Score | None = None
     sources: tuple[SourceRef, ...] = ()
     updated_at: UtcDatetime | None = None

@@ -181,6 +181,7 @@ def _build_person(
         # A pin holds the stage it was set on; a first run starting elsewhere has none.
         "stage_pinned": stored.stage_pinned and stage is stored.stage,
         "disqualified_reason": reason if stage is FunnelStage.DISQUALIFIED else None,
+        "disqualified_at": _disqualified_at(stored, stage),
         "sources": sources,
         "other_emails": stored.other_emails,
     }
@@ -201,7 +202,15 @@ def _build_person(
         stage=stage,
         stage_pinned=data["stage_pinned"],
         disqualified_reason=data["disqualified_reason"],
+        disqualified_at=data["disqualified_at"],
     )
+
+
+def _disqualified_at(stored: Person, stage: FunnelStage) -> datetime | None:
+    """Since when the person has been disqualified, if they still are (None: not known yet)."""
+    if stage is FunnelStage.DISQUALIFIED and stored.stage is FunnelStage.DISQUALIFIED:
+        return stored.disqualified_at
+    return None
 
 
 def _activities(items: Sequence[StoredActivity | ScoringActivity]) -> tuple[Timeline, Facts]:
@@ -322,9 +331,12 @@ def decide(
     *,
     create: CreatePolicy = CreatePolicy(),
     schemas: Mapping[tuple[System, str], ObjectSchema] | None = None,
+    now: datetime | None = None,
 ) -> PersonResult:
-    """Merge, evaluate and plan the writes for one person."""
+    """Merge, evaluate and plan the writes for one person. ``now`` (default ``as_of``) is
+    when the run found them: the start of a disqualification first seen in it."""
     schemas = schemas or {}
+    now = now or as_of
     stored = inputs.record.person
     primary = _primary(inputs.observed)
     first_time = stored.score is None
@@ -365,14 +377,21 @@ def decide(
     person = _build_person(inputs.record, merged, current, reason, sources, issues)
     activities, deal_facts = _activities(inputs.activities)
     facts = deal_facts.model_copy(
-        update={"stages": tuple(stages), "disqualified_reason": disqualified_by}
+        update={
+            "stages": tuple(stages),
+            "disqualified_reason": disqualified_by,
+            "disqualified_at": person.disqualified_at,
+        }
     )
     decision = evaluate(person, activities, facts, rules, as_of)
+    disqualified = decision.stage is FunnelStage.DISQUALIFIED
     person = person.model_copy(
         update={
             "stage": decision.stage,
             "stage_pinned": decision.pinned,
             "disqualified_reason": decision.disqualified_reason,
+            # Found disqualified now (by the rules or in a CRM): engagement from now on counts.
+            "disqualified_at": (person.disqualified_at or now) if disqualified else None,
             "score": decision.score,
             "updated_at": as_of,
         }

@@ -211,6 +211,7 @@ class SyncEngine:
 
     def _decide(self, chunk: Sequence[PersonInputs], as_of: datetime) -> list[PersonResult]:
         schemas = self._schemas_for()
+        now = self.clock()
         return [
             decide(
                 inputs,
@@ -219,6 +220,7 @@ class SyncEngine:
                 as_of,
                 create=self.options.create,
                 schemas=schemas,
+                now=now,
             )
             for inputs in chunk
         ]

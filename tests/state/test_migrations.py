@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -107,52 +107,72 @@ def test_concurrent_first_opens_migrate_once(state_url: str, clock: FrozenClock)
     assert len(opened) == 3
 
 
-def test_0003_recovers_pins_from_the_stage_history_and_downgrade_removes_them(
+def test_0003_recovers_pins_and_disqualification_dates_and_downgrade_removes_them(
     state_url: str, clock: FrozenClock
 ) -> None:
-    """Before 0003 a pinned stage was not remembered. People whose latest transition was a
-    pin, and who still stand on that stage, get the pin back; nobody else does."""
+    """Before 0003 a pinned stage was not remembered, nor since when a person was
+    disqualified. People whose latest transition was a pin, and who still stand on that
+    stage, get the pin back; disqualified people get the time they last became so."""
     engine = create_state_engine(normalise_url(state_url), busy_timeout=5)
-    at = datetime(2026, 11, 20, tzinfo=UTC)
+    day = datetime(2026, 11, 20, tzinfo=UTC)
     old: dict[str, tuple[str, list[tuple[str, str]]]] = {
         # person: (stage now, transitions oldest first as (to_stage, first reason))
         "pinned": ("lead", [("prospect", "two-way + fit"), ("lead", PIN_IN_SF)]),
         "moved-on": ("customer", [("lead", PIN_IN_SF), ("customer", "closed-won")]),
-        "pinned-then-won": ("customer", [("customer", PIN_IN_SF.replace("lead", "customer"))]),
         "stale-pin": ("prospect", [("lead", PIN_IN_SF)]),  # stage changed without a transition
         "evidence": ("prospect", [("prospect", "two-way + fit")]),
         "no-history": ("lead", []),
+        "out": (
+            "disqualified",
+            [
+                ("disqualified", "disqualified: x"),
+                ("lead", "recycled"),
+                ("disqualified", "disqualified: y"),
+            ],
+        ),
+        "out-by-hand": ("disqualified", [("disqualified", PIN_IN_SF.replace("lead", "dq"))]),
+        "back": ("lead", [("disqualified", "disqualified: x"), ("lead", "recycled")]),
     }
     try:
         with engine.begin() as connection:
             command.upgrade(_config(connection), "0002")
             for person_id, (stage, history) in old.items():
-                data = Person(id=person_id, stage=FunnelStage(stage)).model_dump(mode="json")
-                del data["stage_pinned"]  # what 0002-era code stored
+                reason = "Not a fit" if stage == "disqualified" else None
+                data = Person(
+                    id=person_id, stage=FunnelStage(stage), disqualified_reason=reason
+                ).model_dump(mode="json")
+                del data["stage_pinned"], data["disqualified_at"]  # what 0002-era code stored
                 connection.execute(
                     insert(people).values(
                         id=person_id, email=None, data=data, stage=stage, score=None,
-                        rules_version="", created_at=at, updated_at=at, merged_into=None,
+                        rules_version="", created_at=day, updated_at=day, merged_into=None,
                     )
                 )  # fmt: skip
-                for to_stage, reason in history:
+                for index, (to_stage, first) in enumerate(history):
                     connection.execute(
                         insert(stage_transitions).values(
                             person_id=person_id, from_stage=None, to_stage=to_stage,
-                            rules_version="r1", reasons=[reason, "context"], run_id=None, at=at,
+                            rules_version="r1", reasons=[first, "context"], run_id=None,
+                            at=day + timedelta(days=index),
                         )
                     )  # fmt: skip
         with StateStore.open(state_url, clock=clock) as store:
             assert store.schema_revision() == head_revision()
-            found = store.people.get_many(list(old))
-        pinned = {person_id for person_id, record in found.items() if record.person.stage_pinned}
-        assert pinned == {"pinned", "pinned-then-won"}
-        assert found["pinned"].person.stage is FunnelStage.LEAD
+            found = {k: v.person for k, v in store.people.get_many(list(old)).items()}
+        assert {k for k, person in found.items() if person.stage_pinned} == {
+            "pinned",
+            "out-by-hand",
+        }
+        assert found["pinned"].stage is FunnelStage.LEAD
+        since = {k: person.disqualified_at for k, person in found.items() if person.disqualified_at}
+        assert since == {"out": day + timedelta(days=2), "out-by-hand": day}
 
         with engine.begin() as connection:
             command.downgrade(_config(connection), "0002")
             stored = dict(connection.execute(select(people.c.id, people.c.data)).all())
-        assert all("stage_pinned" not in data for data in stored.values())
+        assert all(
+            "stage_pinned" not in data and "disqualified_at" not in data for data in stored.values()
+        )
         assert stored["pinned"]["stage"] == "lead"
     finally:
         engine.dispose()

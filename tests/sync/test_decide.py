@@ -168,3 +168,50 @@ def test_no_create_where_the_person_is_linked_but_not_yet_observed(
         inputs, mappings, rules, AS_OF, create=CreatePolicy(in_salesforce=FunnelStage.LEAD)
     )
     assert [r for r in result.records if r.kind is WriteKind.CREATE] == []
+
+
+def test_a_disqualified_person_who_engages_again_is_recycled(
+    mappings: MappingSet, rules: Rules
+) -> None:
+    """``recycle: engagement_since_disqualified_min`` counts engagement since crmsync first
+    found the person disqualified (``Person.disqualified_at``); before, nothing supplied that
+    date and the rule never fired in a sync."""
+    found_at = AS_OF - timedelta(days=30)
+    settled = first_run(mappings, rules).person
+    shows = dict(SF_VALUES, stage="disqualified", lead_status="disqualified")
+
+    # The run that finds them disqualified (a CRM status here) starts the clock.
+    found = decide(
+        PersonInputs(
+            PersonRecord(settled, AS_OF, AS_OF),
+            [observed(LEAD, shows, dict(SF_VALUES))],
+            {},
+            [],
+        ),
+        mappings,
+        rules,
+        AS_OF,
+        now=found_at,
+    )
+    assert found.person.stage is FunnelStage.DISQUALIFIED
+    assert found.person.disqualified_at == found_at
+
+    def later(activities: list[StoredActivity]) -> PersonResult:
+        inputs = PersonInputs(
+            PersonRecord(found.person, AS_OF, AS_OF), [observed(LEAD, shows, shows)], {}, activities
+        )
+        return decide(inputs, mappings, rules, AS_OF)
+
+    # Conversations before it do not count; the same ones after it recycle the person.
+    before = [call(LEAD, days_ago=days) for days in (31, 32, 33, 34)]
+    after = [call(LEAD, days_ago=days) for days in (1, 2, 3, 4)]
+    kept = later(before)
+    assert kept.decision.stage is FunnelStage.DISQUALIFIED
+    assert kept.person.disqualified_at == found_at  # still counted from the first finding
+    recycled = later(after)
+    assert recycled.decision.stage is not FunnelStage.DISQUALIFIED
+    assert any("recycled to lead" in reason for reason in recycled.decision.reasons)
+    assert recycled.person.disqualified_at is None
+    (update,) = [r for r in recycled.records if r.kind is WriteKind.UPDATE]
+    stage = {change.mapping: change.value for change in update.changes}["stage"]
+    assert stage == recycled.decision.stage.value
