@@ -12,6 +12,9 @@ Sync rules decide which system a field is read from and written to::
 
 "Blank" means null or the empty string. Under ``two_way`` a cleared value propagates like any
 other change; under ``prefer_*`` a cleared preferred value lets the other system's value win.
+Under ``prefer_*`` and ``*_only`` a blank empties the canonical value only when a user cleared
+it: a record that merely lacks the value (one crmsync created, where a ``*_only`` field is never
+written) does not erase what is known.
 """
 
 from __future__ import annotations

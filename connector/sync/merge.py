@@ -141,7 +141,10 @@ def _two_way(
 
 
 def _preferred(
-    rule: SyncRule, observed: dict[System, Observation], previous: JsonScalar
+    rule: SyncRule,
+    observed: dict[System, Observation],
+    previous: JsonScalar,
+    cleared: bool,
 ) -> tuple[JsonScalar, System | None, str]:
     preferred = rule.preferred
     assert preferred is not None  # only called for rules that prefer a system
@@ -154,8 +157,13 @@ def _preferred(
         return theirs.value, other, f"{preferred.value} is blank; {other.value} fills it"
     if mine is None and theirs is None:
         return previous, None, f"no record in {preferred.value}"
-    # Blank where it may be read. Blanks never propagate under these rules (see merge_field).
-    return None, None, f"blank in {preferred.value}"
+    # Blank where it may be read. Blanks never propagate under these rules (see merge_field);
+    # they clear the canonical value only when a user cleared a value. A record that simply
+    # lacks it (one crmsync created, where a ``*_only`` field is never written; a record seen
+    # for the first time) does not erase what is known from elsewhere.
+    if cleared or is_blank(previous):
+        return None, None, f"blank in {preferred.value}"
+    return previous, None, f"blank in {preferred.value}; kept"
 
 
 def merge_field(
@@ -176,7 +184,13 @@ def merge_field(
         readable_changes = {system: changes[system] for system in readable}
         value, source, reason = _two_way(readable, readable_changes, previous, first_sight)
     else:
-        value, source, reason = _preferred(rule, readable, previous)
+        cleared = any(
+            changes[system] is Change.EDITED
+            and memory.get(system, Seen()).seen
+            and is_blank(obs.value)
+            for system, obs in readable.items()
+        )
+        value, source, reason = _preferred(rule, readable, previous, cleared)
 
     writes: dict[System, JsonScalar] = {}
     target = json_value(value)

@@ -128,3 +128,25 @@ def test_applying_the_writes_reaches_a_fixed_point(
     second = merge_field(rule, after, remembered, first.value)
     assert second.writes == {}
     assert second.value == first.value or rule is SyncRule.NONE
+
+
+def test_a_record_lacking_a_preferred_value_does_not_erase_it_a_user_clearing_it_does() -> None:
+    """A Salesforce record crmsync re-created for someone (a ``salesforce_only`` field is
+    never written there) is blank where the old record had 500 employees: that blank, first
+    seen or seen again unchanged, keeps the 500. A user clearing the value clears it."""
+    only = SyncRule.SALESFORCE_ONLY
+    first_seen = merge_field(only, {SF: obs(None)}, {}, 500)
+    again = merge_field(only, {SF: obs(None)}, {SF: Seen(None, True)}, 500)
+    assert (first_seen.value, again.value) == (500, 500)
+    assert first_seen.writes == again.writes == {}
+    assert again.reason == "blank in salesforce; kept"
+    cleared = merge_field(only, {SF: obs(None, 5)}, {SF: Seen(500, True)}, 500)
+    assert cleared.value is None
+    # prefer_salesforce: Salesforce blank all along, the user clears HubSpot's value.
+    prefer = SyncRule.PREFER_SALESFORCE
+    memory = {SF: Seen(None, True), HS: Seen("Acme", True)}
+    hs_cleared = merge_field(prefer, {SF: obs(None), HS: obs(None, 5)}, memory, "Acme")
+    assert hs_cleared.value is None
+    unchanged = {SF: Seen(None, True), HS: Seen(None, True)}
+    kept = merge_field(prefer, {SF: obs(None), HS: obs(None)}, unchanged, "Acme")
+    assert kept.value == "Acme"
