@@ -139,6 +139,22 @@ def person_id_counts(sandbox: Sandbox) -> tuple[Counter[str], Counter[str]]:
     return sf, hs
 
 
+def funnel_stages(sandbox: Sandbox, person: str) -> tuple[str, str]:
+    """The funnel stage Salesforce and HubSpot show for a person linked in both."""
+    salesforce = str(salesforce_people(sandbox)[person].get("Funnel_Stage__c") or "").lower()
+    return salesforce, hubspot_people(sandbox)[person].get("crmsync_funnel_stage", "")
+
+
+def hubspot_contact(sandbox: Sandbox, person: str) -> str:
+    """The id of the live HubSpot contact that carries this crmsync person id."""
+    (found,) = [
+        record.id
+        for record in sandbox.hubspot.store.records("contacts")
+        if record.props.get("crmsync_person_id") == person
+    ]
+    return found
+
+
 def stage_disagreements(
     sandbox: Sandbox, excused: frozenset[str] | set[str] = frozenset()
 ) -> dict[str, object]:
