@@ -15,13 +15,14 @@ Create Date: 2026-12-03
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
+from connector.state._db import chunks
 from connector.state._types import UtcDateTime
 
 revision = "0003"
@@ -30,7 +31,7 @@ branch_labels: str | None = None
 depends_on: str | None = None
 
 PIN_SUFFIX = "(rule: pin)"
-_CHUNK = 500
+Change = Callable[[str, str, dict[str, Any]], dict[str, Any] | None]
 
 _transitions = sa.table(
     "stage_transitions",
@@ -43,11 +44,6 @@ _transitions = sa.table(
 _people = sa.table(
     "people", sa.column("id", sa.String), sa.column("stage", sa.String), sa.column("data", sa.JSON)
 )
-
-
-def _chunks(items: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
 
 
 def _pinned_by_history(connection: sa.Connection) -> dict[str, str]:
@@ -77,9 +73,9 @@ def _disqualified_since(connection: sa.Connection) -> dict[str, datetime]:
     return {person_id: at for person_id, at in rows}
 
 
-def _rewrite(connection: sa.Connection, ids: list[str], change: Any) -> None:
+def _rewrite(connection: sa.Connection, ids: list[str], change: Change) -> None:
     """Apply ``change(person id, stage, data) -> new data | None`` to these people's records."""
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         query = sa.select(_people.c.id, _people.c.stage, _people.c.data).where(
             _people.c.id.in_(chunk)
         )
