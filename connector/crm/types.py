@@ -222,6 +222,9 @@ class DeleteRequest(BaseModel):
 class WriteStatus(StrEnum):
     WRITTEN = "written"
     REJECTED = "rejected"
+    PARTIAL = "partial"
+    """Some of the record's fields changed, not all (a clear went out, then the run stopped
+    before the set): the record received a write, but not the one planned."""
 
 
 class WriteResult(BaseModel):

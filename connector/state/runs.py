@@ -87,6 +87,20 @@ class RunStore:
             raise StateError(f"run {run_id} vanished while finishing")
         return record
 
+    def checkpoint(
+        self, run_id: str, counts: Mapping[str, int], api_calls: Mapping[System, int]
+    ) -> None:
+        """Record a running run's counts so far (its process may yet die)."""
+        with self._db.write() as connection:
+            connection.execute(
+                runs.update()
+                .where(runs.c.id == run_id, runs.c.ended_at.is_(None))
+                .values(
+                    counts=dict(counts),
+                    api_calls={system.value: calls for system, calls in api_calls.items()},
+                )
+            )
+
     def interrupt_unfinished(self, job: str, *, keep: str | None = None) -> int:
         """Mark runs of ``job`` that never finished (their process died) as interrupted.
 

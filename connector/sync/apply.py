@@ -21,8 +21,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from connector.crm._partial import done_before
 from connector.crm.budget import bounded_map
-from connector.crm.types import CrmSink, UpsertRequest, WriteRequest, WriteResult
+from connector.crm.types import CrmSink, UpsertRequest, WriteRequest, WriteResult, WriteStatus
 from connector.errors import System
 from connector.funnel import SourceRef
 from connector.state import JsonValue, NewDeadLetter, Observed, Provenance, StateStore
@@ -41,6 +42,8 @@ class ApplyOutcome:
     written: Counter[str] = field(default_factory=Counter)  # "salesforce.update" -> records
     fields: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
+    partial: Counter[str] = field(default_factory=Counter)
+    """Records that received part of their write before the run stopped."""
     stale: int = 0
     linked_existing: set[str] = field(default_factory=set)
     """People whose create HubSpot answered "already exists": linked to that contact instead,
@@ -51,6 +54,7 @@ class ApplyOutcome:
         self.written.update(other.written)
         self.fields.update(other.fields)
         self.rejected.update(other.rejected)
+        self.partial.update(other.partial)
         self.stale += other.stale
         self.linked_existing |= other.linked_existing
         self.rejections.extend(other.rejections[: max(0, 50 - len(self.rejections))])
@@ -123,19 +127,28 @@ def send_records(records: Sequence[RecordPlan], sinks: Mapping[System, CrmSink])
 
     def one_system(system: System) -> Sending:
         done = Sending()
-        try:
-            for key, group in groups.items():
-                if key[0] is system:
-                    _, object_type, kind = key
-                    results = _send(sinks[system], kind, object_type, group)
-                    if len(results) != len(group):
-                        raise RuntimeError(
-                            f"{system.value} answered {len(results)} results "
-                            f"for {len(group)} writes"
-                        )
-                    done.sent.append((key, group, results))
-        except Exception as error:  # handed back: raised once what went out is recorded
-            done.error = error
+        for key, group in groups.items():
+            if key[0] is not system:
+                continue
+            _, object_type, kind = key
+            try:
+                results = _send(sinks[system], kind, object_type, group)
+            except Exception as error:  # handed back: raised once what went out is recorded
+                # The sink stopped part-way (quota, auth): the records it did write are
+                # recorded and counted like any others.
+                went_out = sorted(done_before(error).items())
+                if went_out:
+                    done.sent.append(
+                        (key, [group[i] for i, _ in went_out], [r for _, r in went_out])
+                    )
+                done.error = error
+                return done
+            if len(results) != len(group):
+                done.error = RuntimeError(
+                    f"{system.value} answered {len(results)} results for {len(group)} writes"
+                )
+                return done
+            done.sent.append((key, group, results))
         return done
 
     parts = bounded_map(one_system, systems, len(systems))  # one_system never raises
@@ -154,12 +167,15 @@ def apply_records(
     run_id: str,
     now: datetime,
     observed: Mapping[SourceRef, Observed],
+    counted: Callable[[ApplyOutcome], None] | None = None,
 ) -> ApplyOutcome:
     """Write ``records`` and record every outcome. ``observed`` holds each target record as
     last pulled (its values become the merge baseline plus what was written). A sink's error
-    is raised after what went out before it is recorded."""
+    is raised after what went out before it is recorded and handed to ``counted``."""
     sending = send_records(records, sinks)
     outcome = record_outcomes(sending.sent, store, run_id=run_id, now=now, observed=observed)
+    if counted is not None:
+        counted(outcome)
     sending.raise_error()
     return outcome
 
@@ -191,6 +207,11 @@ def record_outcomes(
                 # merge it, instead of dead-lettering a duplicate.
                 links.append((existing, record.person_id, LinkReason.EMAIL_MATCH))
                 outcome.linked_existing.add(record.person_id)
+                continue
+            if result.status is WriteStatus.PARTIAL:
+                # Changed, but not as planned (a clear went out, its set did not): counted as
+                # received; nothing is recorded as written, so the person is planned again.
+                outcome.partial[label] += 1
                 continue
             if not result.ok:
                 outcome.rejected[label] += 1
@@ -293,8 +314,10 @@ class WriteBehind:
     before's outcomes, so the CRMs are not kept waiting while the state store catches up.
     Outcomes are recorded on the calling thread (the state store stays with the thread that
     owns it). A chunk whose sending stopped on an error (quota, auth) is recorded and the error
-    raised before anything more is sent. Leaving the context, normally or by an error, finishes
-    the chunk in flight, so no write that went out goes unrecorded.
+    raised before anything more is sent; what such a chunk did write is handed to ``stopped``
+    (to be counted), and ``done`` is called only for chunks whose sending completed. Leaving
+    the context, normally or by an error, finishes the chunk in flight, so no write that went
+    out goes unrecorded.
     """
 
     def __init__(
@@ -304,11 +327,13 @@ class WriteBehind:
         *,
         run_id: str,
         done: Callable[[ApplyOutcome, Sequence[str]], None],
+        stopped: Callable[[ApplyOutcome], None] | None = None,
     ) -> None:
         self._sinks = sinks
         self._store = store
         self._run_id = run_id
         self._done = done
+        self._stopped = stopped
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crm-writer")
         self._pending: _InFlight | None = None
 
@@ -344,7 +369,11 @@ class WriteBehind:
         outcome = record_outcomes(
             sending.sent, self._store, run_id=self._run_id, now=chunk.now, observed=chunk.observed
         )
-        sending.raise_error()
+        if sending.error is not None:
+            # Part of the chunk went out: counted, but none of its people is done.
+            if self._stopped is not None:
+                self._stopped(outcome)
+            sending.raise_error()
         self._done(outcome, chunk.people)
 
     def __enter__(self) -> WriteBehind:

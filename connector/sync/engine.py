@@ -342,7 +342,13 @@ class SyncEngine:
 
     def _write_dirty(self, report: RunReport, run_start: datetime, lease: Lease) -> None:
         done = self._chunk_written(report)
-        with WriteBehind(self.sinks, self.store, run_id=report.run_id, done=done) as writer:
+        with WriteBehind(
+            self.sinks,
+            self.store,
+            run_id=report.run_id,
+            done=done,
+            stopped=lambda applied: self._counted(report, applied),
+        ) as writer:
             for batch in self._chunks():
                 if self._stopping():
                     break
@@ -366,15 +372,15 @@ class SyncEngine:
                     report.stale.append(str(ref))
                 else:
                     fresh.append(record)
-            applied = apply_records(
+            apply_records(
                 fresh,
                 self.sinks,
                 self.store,
                 run_id=report.run_id,
                 now=self.clock(),
                 observed=dict(current),
+                counted=report.add_apply,  # before a quota stop is raised, too
             )
-            report.add_apply(applied)
             # The canonical records and audit catch up on the next sync (no writes then).
             self.store.dirty.mark({r.person_id for r in plan.records}, "applied")
         return report
@@ -404,13 +410,19 @@ class SyncEngine:
 
     def _chunk_written(self, report: RunReport) -> Callable[[ApplyOutcome, Sequence[str]], None]:
         def done(applied: ApplyOutcome, people: Sequence[str]) -> None:
-            report.add_apply(applied)
             # People linked to an existing contact stay dirty until it is read.
             self.store.dirty.clear(set(people) - applied.linked_existing)
+            self._counted(report, applied)
             if self.progress is not None:
                 self.progress("people", len(people))
 
         return done
+
+    def _counted(self, report: RunReport, applied: ApplyOutcome) -> None:
+        """Count what a chunk wrote, and keep the run's row up to date with it: a run killed
+        later still shows every write it recorded."""
+        report.add_apply(applied)
+        self.store.runs.checkpoint(report.run_id, report.counts(), self._calls())
 
     def _run_start(self) -> datetime:
         """Where every read of this run ends: the start, floored to a whole second.

@@ -45,6 +45,7 @@ class RunReport:
     written: Counter[str] = field(default_factory=Counter)
     fields_written: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
+    partial: Counter[str] = field(default_factory=Counter)  # part-written before a stop
     rejections: list[dict[str, str]] = field(default_factory=list)
     identity_issues: list[dict[str, str]] = field(default_factory=list)
     data_issues: int = 0
@@ -79,6 +80,7 @@ class RunReport:
         self.written.update(applied.written)
         self.fields_written.update(applied.fields)
         self.rejected.update(applied.rejected)
+        self.partial.update(applied.partial)
         self.linked_existing += len(applied.linked_existing)
         for ref, code, message in applied.rejections[: _EXAMPLES - len(self.rejections)]:
             self.rejections.append({"record": str(ref), "code": code, "message": message})
@@ -100,6 +102,7 @@ class RunReport:
             "stage_changes": self.stage_changes,
             "written": self.written_total,
             "rejected": self.rejected_total,
+            "written_partially": sum(self.partial.values()),
             "data_issues": self.data_issues,
             "identity_issues": len(self.identity_issues),
             "stale": len(self.stale),
@@ -127,6 +130,7 @@ class RunReport:
             "written": dict(self.written),
             "fields_written": dict(self.fields_written),
             "rejected": dict(self.rejected),
+            "written_partially": dict(self.partial),
             "rejections": [dict(item) for item in self.rejections],
             "identity_issues": [dict(item) for item in self.identity_issues],
             "stale": list(self.stale[:_EXAMPLES]),

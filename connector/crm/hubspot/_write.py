@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 import random
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from connector.crm._partial import carry, done_before
 from connector.crm.dispositions import (
     HUBSPOT_CATEGORIES,
     Disposition,
@@ -76,39 +77,60 @@ class Writer:
         """Calls that re-sent inputs refused with a transient per-input error."""
 
     def update(self, requests: Sequence[WriteRequest]) -> list[WriteResult]:
-        """≤100 updates of one object type, with clear-then-set for ``clear_first`` fields."""
+        """≤100 updates of one object type, with clear-then-set for ``clear_first`` fields.
+
+        A stop (quota, auth) part-way is raised carrying the results obtained: written
+        records, and records whose clear went out without their set (``PARTIAL``).
+        """
         results: list[WriteResult | None] = [None] * len(requests)
         live = list(range(len(requests)))
         clearing = [i for i in live if requests[i].clear_first]
+        cleared: set[int] = set()
         if clearing:
-            cleared = self._send(
+            try:
+                answers = self._send(
+                    requests[0].object_type,
+                    "update",
+                    [
+                        (i, requests[i].record_id, {f: "" for f in requests[i].clear_first}, None)
+                        for i in clearing
+                    ],
+                )
+            except Exception as error:
+                carry(error, _cleared_only(requests, done_before(error)))
+                raise
+            for index, result in answers.items():
+                if result.ok:
+                    cleared.add(index)
+                else:
+                    results[index] = result
+            live = [i for i in live if results[i] is None]
+        try:
+            written = self._send(
                 requests[0].object_type,
                 "update",
                 [
-                    (i, requests[i].record_id, {f: "" for f in requests[i].clear_first}, None)
-                    for i in clearing
+                    (
+                        i,
+                        requests[i].record_id,
+                        {k: to_property(v) for k, v in requests[i].fields.items()},
+                        None,
+                    )
+                    for i in live
                 ],
             )
-            for index, result in cleared.items():
-                if not result.ok:
-                    results[index] = result
-            live = [i for i in live if results[i] is None]
-        written = self._send(
-            requests[0].object_type,
-            "update",
-            [
-                (
-                    i,
-                    requests[i].record_id,
-                    {k: to_property(v) for k, v in requests[i].fields.items()},
-                    None,
-                )
-                for i in live
-            ],
-        )
+        except Exception as error:
+            sent = done_before(error)
+            unset = {i: r for i, r in _cleared_only(requests, dict.fromkeys(cleared)).items()}
+            carry(error, {**_known(results), **unset, **sent})
+            raise
         for index, result in written.items():
             results[index] = result
-        self._verify(requests, results, [i for i in clearing if i in written])
+        try:
+            self._verify(requests, results, [i for i in clearing if i in written])
+        except Exception as error:  # the re-read failed: what was written still was
+            carry(error, _known(results))
+            raise
         return [r for r in results if r is not None]
 
     def upsert(self, object_type: str, requests: Sequence[UpsertRequest]) -> list[WriteResult]:
@@ -188,7 +210,12 @@ class Writer:
         attempt = 1
         while pending:
             retry: list[tuple[int, str, dict[str, str], str | None]] = []
-            for item, outcome in self._attempt(object_type, action, pending):
+            try:
+                attempted = self._attempt(object_type, action, pending)
+            except Exception as error:  # a stop: raised with every input written so far
+                carry(error, {**out, **done_before(error)})
+                raise
+            for item, outcome in attempted:
                 index, key, _, _ = item
                 if isinstance(outcome, WriteResult):
                     out[index] = outcome
@@ -230,10 +257,14 @@ class Writer:
             if len(items) == 1:
                 return [(items[0], (Disposition.REJECT_RECORD, exc.code, exc.message, ()))]
             half = len(items) // 2
-            return [
-                *self._attempt(object_type, action, items[:half]),
-                *self._attempt(object_type, action, items[half:]),
-            ]
+            first = self._attempt(object_type, action, items[:half])
+            try:
+                second = self._attempt(object_type, action, items[half:])
+            except Exception as stopped:  # the first half's writes went out: they travel too
+                written = {item[0]: o for item, o in first if isinstance(o, WriteResult)}
+                carry(stopped, {**written, **done_before(stopped)})
+                raise
+            return [*first, *second]
         by_trace = {str(i): item for i, item in ((it[0], it) for it in items)}
         by_key = {item[1]: item for item in items}
         outcomes: dict[int, tuple[Any, Any]] = {}
@@ -289,3 +320,25 @@ def _rejected(
         message=message or "rejected",
         fields=tuple(fields),
     )
+
+
+def _known(results: Sequence[WriteResult | None]) -> dict[int, WriteResult]:
+    """The results obtained so far, by request index."""
+    return {index: result for index, result in enumerate(results) if result is not None}
+
+
+def _cleared_only(
+    requests: Sequence[WriteRequest], cleared: Mapping[int, object]
+) -> dict[int, WriteResult]:
+    """Records whose clear went out but whose set did not: changed, but not as planned."""
+    return {
+        index: WriteResult(
+            object_type=requests[index].object_type,
+            requested_id=requests[index].record_id,
+            status=WriteStatus.PARTIAL,
+            record_id=requests[index].record_id,
+            message="cleared before the run stopped; the next run sets it",
+            fields=requests[index].clear_first,
+        )
+        for index in cleared
+    }

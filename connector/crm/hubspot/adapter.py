@@ -13,8 +13,9 @@ from typing import Any
 
 import httpx
 
+from connector.crm._partial import gather
 from connector.crm.auth import HubSpotTokenSource
-from connector.crm.budget import HubSpotBudget, bounded_map
+from connector.crm.budget import HubSpotBudget
 from connector.crm.hubspot._activity import WindowActivity, pull_activity
 from connector.crm.hubspot._client import HubSpotClient
 from connector.crm.hubspot._pull import pull_contacts, read_contacts
@@ -315,12 +316,8 @@ class HubSpotAdapter:
             object_type, indices = call
             return run(object_type, [requests[i] for i in indices])
 
-        results: list[WriteResult | None] = [None] * len(requests)
-        done = bounded_map(send, calls, self._concurrency)
-        for (_, indices), chunk in zip(calls, done, strict=True):
-            for index, result in zip(indices, chunk, strict=True):
-                results[index] = result
-        return [result for result in results if result is not None]
+        # A stop part-way (quota) is raised with the results of the batches that went out.
+        return gather(send, [(call, call[1]) for call in calls], len(requests), self._concurrency)
 
 
 def _key(request: WriteRequest | UpsertRequest | DeleteRequest) -> str:

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from connector.crm._partial import carry
 from connector.crm.dispositions import Disposition, classify_salesforce, parse_salesforce_error
 from connector.crm.retry import RetryPolicy
 from connector.crm.salesforce import _soql
@@ -76,7 +77,12 @@ class Writer:
             [(r.object_type, r.record_id) for r in requests], send, redirectable=True
         )
         if converted:
-            for index, result in self._redirect([requests[i] for i in converted]).items():
+            try:
+                redirected = self._redirect([requests[i] for i in converted])
+            except Exception as error:  # raised with the records already written
+                carry(error, _known(results))
+                raise
+            for index, result in redirected.items():
                 results[converted[index]] = result
         return [r for r in results if r is not None]
 
@@ -155,7 +161,12 @@ class Writer:
         attempt = 1
         while pending:
             retry: list[int] = []
-            for index, item in zip(pending, send(pending), strict=True):
+            try:
+                answer = send(pending)
+            except Exception as error:  # a stop (quota, auth): raised with what went out
+                carry(error, _known(results))
+                raise
+            for index, item in zip(pending, answer, strict=True):
                 object_type, requested = keys[index]
                 if item.get("success"):
                     results[index] = WriteResult(
@@ -242,3 +253,8 @@ def _rejected(
         message=message,
         fields=tuple(fields),
     )
+
+
+def _known(results: Sequence[WriteResult | None]) -> dict[int, WriteResult]:
+    """The results obtained so far, by request index."""
+    return {index: result for index, result in enumerate(results) if result is not None}

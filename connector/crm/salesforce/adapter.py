@@ -9,11 +9,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from itertools import groupby
+from typing import TypeVar
 
 import httpx
 
+from connector.crm._partial import gather
 from connector.crm.auth import SalesforceAuthenticator
-from connector.crm.budget import SalesforceBudget, bounded_map
+from connector.crm.budget import SalesforceBudget
 from connector.crm.retry import DEFAULT_POLICY, Retrier, RetryPolicy
 from connector.crm.salesforce._client import SalesforceClient
 from connector.crm.salesforce._read import pull_activity, pull_people, read_people
@@ -35,6 +37,8 @@ from connector.funnel import require_utc
 from connector.settings import SalesforceSettings
 
 __all__ = ["SalesforceAdapter"]
+
+R = TypeVar("R")
 
 
 class SalesforceAdapter:
@@ -160,36 +164,31 @@ class SalesforceAdapter:
         return schema
 
     def write(self, requests: Sequence[WriteRequest]) -> list[WriteResult]:
-        chunks = [
-            list(requests[i : i + MAX_COLLECTION]) for i in range(0, len(requests), MAX_COLLECTION)
-        ]
-        done = bounded_map(self._writer.update, chunks, self._concurrency)
-        return [result for chunk in done for result in chunk]
+        return gather(self._writer.update, _chunked(requests), len(requests), self._concurrency)
 
     def upsert(self, requests: Sequence[UpsertRequest]) -> list[WriteResult]:
         # Upsert collections take one object type per call; results go back in request order.
         order = sorted(range(len(requests)), key=lambda i: requests[i].object_type)
-        calls: list[tuple[str, list[int]]] = []
+        calls: list[tuple[tuple[str, list[UpsertRequest]], list[int]]] = []
         for object_type, group in groupby(order, key=lambda i: requests[i].object_type):
             indices = list(group)
             for start in range(0, len(indices), MAX_COLLECTION):
-                calls.append((object_type, indices[start : start + MAX_COLLECTION]))
-
-        def run(call: tuple[str, list[int]]) -> list[WriteResult]:
-            object_type, indices = call
-            return self._writer.upsert(object_type, [requests[i] for i in indices])
-
-        results: list[WriteResult | None] = [None] * len(requests)
-        for (_, indices), chunk in zip(
-            calls, bounded_map(run, calls, self._concurrency), strict=True
-        ):
-            for index, result in zip(indices, chunk, strict=True):
-                results[index] = result
-        return [result for result in results if result is not None]
+                part = indices[start : start + MAX_COLLECTION]
+                calls.append(((object_type, [requests[i] for i in part]), part))
+        return gather(
+            lambda call: self._writer.upsert(*call), calls, len(requests), self._concurrency
+        )
 
     def delete(self, requests: Sequence[DeleteRequest]) -> list[WriteResult]:
-        chunks = [
-            list(requests[i : i + MAX_COLLECTION]) for i in range(0, len(requests), MAX_COLLECTION)
-        ]
-        done = bounded_map(self._writer.delete, chunks, self._concurrency)
-        return [result for chunk in done for result in chunk]
+        return gather(self._writer.delete, _chunked(requests), len(requests), self._concurrency)
+
+
+def _chunked(requests: Sequence[R]) -> list[tuple[list[R], list[int]]]:
+    """Collections of at most 200 requests, each with the request indices it covers."""
+    return [
+        (
+            list(requests[i : i + MAX_COLLECTION]),
+            list(range(i, min(i + MAX_COLLECTION, len(requests)))),
+        )
+        for i in range(0, len(requests), MAX_COLLECTION)
+    ]

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
+from connector.crm._partial import done_before
 from connector.crm.hubspot._write import Writer, to_property
 from connector.crm.retry import RetryPolicy
-from connector.crm.types import UpsertRequest, WriteRequest
-from connector.errors import FatalApiError, System
+from connector.crm.types import UpsertRequest, WriteRequest, WriteStatus
+from connector.errors import FatalApiError, QuotaExhaustedError, System
 
 
 class Portal:
@@ -203,3 +204,47 @@ def test_an_input_the_answer_never_mentions_is_not_assumed_written() -> None:
 )
 def test_values_travel_as_strings(value: Any, text: str) -> None:
     assert to_property(value) == text
+
+
+class QuotaAfter(Portal):
+    """The portal's daily allowance runs out after ``calls`` batch calls."""
+
+    def __init__(self, calls: int) -> None:
+        super().__init__()
+        self.left = calls
+
+    def batch(self, object_type: str, action: str, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        if self.left == 0:
+            raise QuotaExhaustedError(System.HUBSPOT, "daily limit reached")
+        self.left -= 1
+        return super().batch(object_type, action, inputs)
+
+
+def test_a_stop_between_a_clear_and_its_set_says_the_record_was_changed_part_way() -> None:
+    portal = QuotaAfter(calls=1)  # the clear goes out, the set does not
+    request = WriteRequest(
+        object_type="contacts",
+        record_id="5",
+        fields={"lifecyclestage": "lead"},
+        clear_first=("lifecyclestage",),
+    )
+    with pytest.raises(QuotaExhaustedError) as stopped:
+        writer(portal).update([request, update("6", note="plain")])
+    carried = done_before(stopped.value)
+    assert portal.props["5"]["lifecyclestage"] == ""  # HubSpot did receive the clear
+    assert carried[0].status is WriteStatus.PARTIAL
+    assert carried[0].fields == ("lifecyclestage",)
+    assert 1 not in carried  # record 6 was never sent
+
+
+def test_a_stop_during_a_split_batch_carries_the_half_that_was_written() -> None:
+    portal = QuotaAfter(calls=2)  # the whole batch (refused), then its first half
+    requests = [update(str(n), note="ok") for n in range(1, 9)]
+    requests[6] = update("7", note="bad")
+    with pytest.raises(QuotaExhaustedError) as stopped:
+        writer(portal).update(requests)
+    carried = done_before(stopped.value)
+    assert sorted(carried) == [0, 1, 2, 3]
+    assert all(result.ok for result in carried.values())
+    assert {portal.props[str(n)].get("note") for n in range(1, 5)} == {"ok"}
+    assert "note" not in portal.props["5"]
