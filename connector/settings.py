@@ -55,6 +55,7 @@ __all__ = [
     "SalesforceSettings",
     "SettingSource",
     "Settings",
+    "SyncSettings",
     "check_settings",
     "explain_sources",
     "load_settings",
@@ -191,6 +192,21 @@ class HubSpotSettings(BaseModel):
     timeout_seconds: float = Field(default=60.0, gt=0)
 
 
+# --- Sync policy ------------------------------------------------------------------------------
+
+
+class SyncSettings(BaseModel):
+    """How the two CRMs are kept together when one of them loses a record."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    on_delete: Literal["unlink", "propagate", "recreate"] = "unlink"
+    """A record deleted, archived or merged away in one CRM is never re-created by crmsync:
+    ``unlink`` stops syncing the pair and keeps the other CRM's record (reported);
+    ``propagate`` deletes (archives) the other CRM's record too, through the plan;
+    ``recreate`` (opt-in) creates it again from the other CRM under the creation policy."""
+
+
 # --- Root -------------------------------------------------------------------------------------
 
 
@@ -215,6 +231,7 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     salesforce: SalesforceSettings = SalesforceSettings()
     hubspot: HubSpotSettings = HubSpotSettings()
+    sync: SyncSettings = SyncSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -33,6 +33,8 @@ __all__ = [
     "CrmSource",
     "Cursor",
     "DeleteRequest",
+    "DeletedLog",
+    "DeletedRecord",
     "FieldSchema",
     "FieldValue",
     "ObjectSchema",
@@ -129,6 +131,28 @@ class Page(BaseModel):
     records: tuple[RawRecord, ...]
     cursor: Cursor
     done: bool = False
+
+
+class DeletedRecord(BaseModel):
+    """A record the CRM's delete log names (Salesforce getDeleted), by id and time."""
+
+    model_config = _FROZEN
+
+    object_type: str
+    id: str
+    deleted_at: UtcDatetime
+
+
+class DeletedLog(BaseModel):
+    """What a delete log answers for a window: the deletions in it, how far it reaches, and
+    whether its start was already purged (``complete=False``: deletions before
+    ``covered_from`` may be missing; the caller checks its linked records by id instead)."""
+
+    model_config = _FROZEN
+
+    records: tuple[DeletedRecord, ...] = ()
+    covered_to: UtcDatetime
+    complete: bool = True
 
 
 class FieldSchema(BaseModel):
@@ -292,6 +316,15 @@ class CrmSource(Protocol):
         ``person_ids`` (records seen for the first time). Adapters may return activity of other
         person records too (window queries are cheaper than id lists); the caller keeps what
         belongs to records it knows."""
+        ...
+
+    def pull_deleted(
+        self, object_type: str, *, since: datetime, run_start: datetime
+    ) -> DeletedLog | None:
+        """Records of ``object_type`` the CRM's delete log names for ``[since - lookback,
+        run_start)``, for deletions a people pull can no longer see (Salesforce: gone from
+        the recycle bin before a run read them). ``None``: this CRM has no such log (HubSpot's
+        archived contacts come with the people pull) or the window is too short to ask."""
         ...
 
     def describe(self, object_type: str) -> ObjectSchema:

@@ -20,3 +20,10 @@ class SourceRef(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.system.value}/{self.object_type}/{self.record_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> SourceRef:
+        """The ref ``str(ref)`` printed (``ValueError`` for anything else)."""
+        system, _, rest = text.partition("/")
+        object_type, _, record_id = rest.partition("/")
+        return cls(system=System(system), object_type=object_type, record_id=record_id)

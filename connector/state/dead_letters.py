@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +44,8 @@ def _dead_letter(row: Row[Any]) -> DeadLetter:
         next_retry_at=row.next_retry_at,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        waiting=row.waiting,
+        fingerprint=row.fingerprint,
     )
 
 
@@ -115,6 +117,8 @@ class DeadLetterStore:
                         "attempts",
                         "next_retry_at",
                         "updated_at",
+                        "waiting",
+                        "fingerprint",
                     )
                 },
             )
@@ -138,6 +142,8 @@ class DeadLetterStore:
             "next_retry_at": now + self._backoff.delay(attempts),
             "created_at": now,
             "updated_at": now,
+            "waiting": letter.waiting,
+            "fingerprint": letter.fingerprint,
         }
 
     def list(self, *, system: System | None = None) -> list[DeadLetter]:
@@ -161,13 +167,41 @@ class DeadLetterStore:
         moment = now if now is not None else self._db.now()
         query = (
             select(dead_letters)
-            .where(dead_letters.c.next_retry_at <= moment)
+            .where(dead_letters.c.next_retry_at <= moment, dead_letters.c.waiting.is_(False))
             .order_by(dead_letters.c.next_retry_at, dead_letters.c.id)
         )
         if limit is not None:
             query = query.limit(limit)
         with self._db.read() as connection:
             return [_dead_letter(row) for row in connection.execute(query)]
+
+    def changed_since_refused(
+        self, current: Callable[[System, str], str]
+    ) -> builtins.list[DeadLetter]:
+        """Waiting dead letters whose fingerprint no longer matches ``current(system,
+        object_type)``: the mapping or the schema changed, so the refusal may not recur."""
+        query = select(dead_letters).where(dead_letters.c.waiting.is_(True))
+        with self._db.read() as connection:
+            letters = [_dead_letter(row) for row in connection.execute(query)]
+        return [
+            letter
+            for letter in letters
+            if letter.fingerprint != current(letter.ref.system, letter.ref.object_type)
+        ]
+
+    def retry_now(self, dead_letter_ids: Iterable[int] | None = None) -> int:
+        """Make dead letters due at once (all when ``dead_letter_ids`` is None), waiting ones
+        included; returns how many."""
+        statement = dead_letters.update().values(next_retry_at=self._db.now(), waiting=False)
+        changed = 0
+        with self._db.write() as connection:
+            if dead_letter_ids is None:
+                return connection.execute(statement).rowcount
+            for batch in chunks(dict.fromkeys(dead_letter_ids)):
+                changed += connection.execute(
+                    statement.where(dead_letters.c.id.in_(batch))
+                ).rowcount
+        return changed
 
     def mark_retried(self, dead_letter_ids: Iterable[int]) -> int:
         """Count one more failed attempt and push each retry back; returns how many exist."""

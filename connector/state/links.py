@@ -108,6 +108,20 @@ class LinkStore:
                 found.update(wanted[(row[0], row[1], row[2])] for row in connection.execute(query))
         return found
 
+    def active_records(self, system: System, object_type: str) -> list[str]:
+        """The ids of every actively linked record of one object type."""
+        query = (
+            select(links.c.record_id)
+            .where(
+                links.c.system == system.value,
+                links.c.object_type == object_type,
+                links.c.active,
+            )
+            .order_by(links.c.record_id)
+        )
+        with self._db.read() as connection:
+            return list(connection.execute(query).scalars())
+
     def history(self, ref: SourceRef) -> list[Link]:
         """Every link a record ever had, oldest first."""
         system, object_type, record_id = ref_key(ref)

@@ -65,6 +65,8 @@ class PersonRecord:
     created_at: datetime
     updated_at: datetime
     merged_into: str | None = None
+    tombstoned_at: datetime | None = None
+    """Set when every record of the person is gone: ``person`` then holds the id alone."""
 
     @property
     def id(self) -> str:
@@ -79,6 +81,8 @@ class LinkReason(StrEnum):
     CONVERSION = "conversion"
     MERGE = "merge"
     STORED = "stored"
+    RESTORED = "restored"  # a deleted record came back (recycle bin, un-archived)
+    DECISION = "decision"  # an admin resolved an identity issue
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +212,10 @@ class NewDeadLetter:
     code: str = ""
     person_id: str | None = None
     payload: Mapping[str, JsonValue] = field(default_factory=frozen_mapping)
+    waiting: bool = False
+    """The cause cannot change on its own (an invalid value, a validation rule): retried when
+    the record's inputs, the mapping or the schema change (``fingerprint``), not on a timer."""
+    fingerprint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +232,8 @@ class DeadLetter:
     next_retry_at: datetime
     created_at: datetime
     updated_at: datetime
+    waiting: bool = False
+    fingerprint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.engine import Row
 
 from connector.errors import StateError
-from connector.funnel import Person, SourceRef, email_or_none
+from connector.funnel import FunnelStage, Person, SourceRef, email_or_none
 from connector.state._db import Db, chunks, execute_rows, keyed_in, upsert
 from connector.state._links import move_all_links
 from connector.state.models import LinkReason, PersonRecord
@@ -25,6 +25,7 @@ def _record(row: Row[Any]) -> PersonRecord:
         created_at=row.created_at,
         updated_at=row.updated_at,
         merged_into=row.merged_into,
+        tombstoned_at=row.tombstoned_at,
     )
 
 
@@ -174,11 +175,70 @@ class PeopleStore:
             )
         return moved
 
+    def current(self, person_id: str) -> str:
+        """The person that ``person_id`` is now: itself, or the one it was merged into."""
+        seen = {person_id}
+        with self._db.read() as connection:
+            while True:
+                merged = connection.execute(
+                    select(people.c.merged_into).where(people.c.id == person_id)
+                ).scalar_one_or_none()
+                if merged is None or merged in seen:
+                    return person_id
+                seen.add(merged)
+                person_id = merged
+
+    def tombstone(self, person_ids: Iterable[str]) -> int:
+        """Keep these people as tombstones: every record of theirs is gone. The row keeps the
+        id (so a late echo of a gone record cannot make a new person of it) and nothing
+        personal; returns how many rows changed."""
+        now = self._db.now()
+        changed = 0
+        with self._db.write() as connection:
+            for batch in chunks(dict.fromkeys(person_ids)):
+                rows = [
+                    {"pid": person_id, "blank": Person(id=person_id).model_dump(mode="json")}
+                    for person_id in batch
+                ]
+                result = connection.execute(
+                    people.update()
+                    .where(people.c.id == bindparam("pid"), people.c.tombstoned_at.is_(None))
+                    .values(
+                        email=None,
+                        data=bindparam("blank"),
+                        stage=FunnelStage.LEAD.value,
+                        score=None,
+                        rules_version="",
+                        tombstoned_at=now,
+                        updated_at=now,
+                    ),
+                    rows,
+                )
+                changed += result.rowcount
+        return changed
+
+    def revive(self, person_ids: Iterable[str]) -> int:
+        """A record of these tombstoned people came back (restored): they are people again."""
+        revived = 0
+        with self._db.write() as connection:
+            for batch in chunks(dict.fromkeys(person_ids)):
+                result = connection.execute(
+                    people.update()
+                    .where(people.c.id.in_(batch), people.c.tombstoned_at.is_not(None))
+                    .values(tombstoned_at=None, updated_at=self._db.now())
+                )
+                revived += result.rowcount
+        return revived
+
     def ids(self, *, after: str = "", limit: int = 1000) -> list[str]:
-        """Ids of people not merged away, after ``after`` in id order (stable paging)."""
+        """Ids of people not merged away nor tombstoned, after ``after`` in id order."""
         query = (
             select(people.c.id)
-            .where(people.c.id > after, people.c.merged_into.is_(None))
+            .where(
+                people.c.id > after,
+                people.c.merged_into.is_(None),
+                people.c.tombstoned_at.is_(None),
+            )
             .order_by(people.c.id)
             .limit(limit)
         )

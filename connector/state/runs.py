@@ -101,6 +101,23 @@ class RunStore:
                 )
             )
 
+    def add_confirmed(self, run_id: str, written: Mapping[str, int]) -> None:
+        """Add writes a later run confirmed (by ``system.kind``) to a run that died before it
+        could record them: its counts then say what the CRMs received."""
+        with self._db.transaction(), self._db.write() as connection:
+            row = connection.execute(select(runs.c.counts).where(runs.c.id == run_id)).first()
+            if row is None:
+                return  # the run's row is gone (a store restored from a backup)
+            counts = dict(row.counts or {})
+            total = sum(written.values())
+            counts["written"] = int(counts.get("written", 0)) + total
+            counts["confirmed_after_interruption"] = (
+                int(counts.get("confirmed_after_interruption", 0)) + total
+            )
+            for label, count in written.items():
+                counts[f"written.{label}"] = int(counts.get(f"written.{label}", 0)) + count
+            connection.execute(runs.update().where(runs.c.id == run_id).values(counts=counts))
+
     def interrupt_unfinished(self, job: str, *, keep: str | None = None) -> int:
         """Mark runs of ``job`` that never finished (their process died) as interrupted.
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -31,6 +32,8 @@ __all__ = [
     "dead_letters",
     "dirty_people",
     "field_provenance",
+    "gone_records",
+    "identity_issues",
     "links",
     "metadata",
     "observations",
@@ -38,6 +41,7 @@ __all__ = [
     "run_locks",
     "runs",
     "stage_transitions",
+    "write_intents",
 ]
 
 VERSION_TABLE = "crmsync_schema_version"
@@ -64,6 +68,8 @@ people = Table(
     Column("merged_into", String(64), ForeignKey("people.id"), nullable=True, index=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # Revision 0004: every record of the person is gone; the row keeps the id, nothing else.
+    Column("tombstoned_at", UtcDateTime, nullable=True),
 )
 
 links = Table(
@@ -159,6 +165,10 @@ dead_letters = Table(
     Column("next_retry_at", UtcDateTime, nullable=False, index=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # Revision 0004: a refusal that cannot change on its own waits for its fingerprint (the
+    # mapping and the target's schema) to change instead of a retry time.
+    Column("waiting", Boolean, nullable=False, server_default=false()),
+    Column("fingerprint", String(64), nullable=True),
     UniqueConstraint("system", "object_type", "record_id", "field_key"),
 )
 
@@ -216,4 +226,51 @@ activities = Table(
     Column("deleted", Boolean, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_activities_record", "system", "record_type", "record_id"),
+)
+
+# Revision 0004: data safety (see the migration's docstring).
+gone_records = Table(
+    "gone_records",
+    metadata,
+    Column("system", String(20), primary_key=True),
+    Column("object_type", String(80), primary_key=True),
+    Column("record_id", String(64), primary_key=True),
+    Column("person_id", String(64), ForeignKey("people.id"), nullable=False, index=True),
+    Column("how", String(20), nullable=False),
+    Column("gone_at", UtcDateTime, nullable=False),  # when the CRM says it went
+    Column("seen_at", UtcDateTime, nullable=False),  # when crmsync learned it
+    Column("survivor_id", String(64), nullable=True),  # a merge's surviving record
+    Column("by_crmsync", Boolean, nullable=False),  # deleted by crmsync (policy: propagate)
+)
+
+write_intents = Table(
+    "write_intents",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("system", String(20), primary_key=True),
+    Column("object_type", String(80), primary_key=True),
+    Column("record_id", String(64), primary_key=True),  # for creates: the person id
+    Column("kind", String(20), nullable=False),
+    Column("person_id", String(64), ForeignKey("people.id"), nullable=False, index=True),
+    Column("intended", JSON, nullable=False),  # mapping name -> canonical value sent
+    Column("sent_at", UtcDateTime, nullable=False),
+)
+
+identity_issues = Table(
+    "identity_issues",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),
+    Column("key", String(400), nullable=False, unique=True),
+    Column("record", String(200), nullable=False, index=True),
+    Column("other", String(200), nullable=True, index=True),
+    Column("people", JSON, nullable=False),
+    Column("detail", String(500), nullable=False),
+    Column("first_seen_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("first_run_id", String(64), nullable=True),
+    Column("times_seen", Integer, nullable=False),
+    Column("resolved_at", UtcDateTime, nullable=True, index=True),
+    Column("resolution", String(40), nullable=True),
+    Column("note", String(500), nullable=True),
 )

@@ -20,6 +20,7 @@ Every part (``people``, ``links``, ``cursors``, ``provenance``, ``runs``, ``tran
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from types import TracebackType
 
@@ -32,12 +33,15 @@ from connector.settings import Settings
 from connector.state import _migrate
 from connector.state._db import Db
 from connector.state._engine import create_state_engine, describe_url, normalise_url
-from connector.state._forget import forget_people, people_for_email
+from connector.state._forget import erase_personal_data, forget_people, people_for_email
 from connector.state._types import Clock, system_clock
 from connector.state.activities import ActivityStore
 from connector.state.buffer import DirtyStore, ObservationStore
 from connector.state.cursors import CursorStore
 from connector.state.dead_letters import DeadLetterStore
+from connector.state.gone import GoneStore
+from connector.state.intents import IntentStore
+from connector.state.issues import IdentityIssueStore
 from connector.state.links import LinkStore
 from connector.state.locks import RunLocks
 from connector.state.models import Backoff, ForgetResult
@@ -65,6 +69,9 @@ class StateStore:
         self.observations = ObservationStore(self._db)
         self.dirty = DirtyStore(self._db)
         self.activities = ActivityStore(self._db)
+        self.gone = GoneStore(self._db)
+        self.intents = IntentStore(self._db)
+        self.issues = IdentityIssueStore(self._db)
 
     @classmethod
     def open(
@@ -119,6 +126,15 @@ class StateStore:
         so keep it to one page of work.
         """
         return self._db.transaction()
+
+    def tombstone(self, person_ids: Sequence[str]) -> int:
+        """Keep these people (all of whose records are gone) as tombstones: the people row
+        with its id, their links and gone records (ids), nothing personal. Returns how many."""
+        if not person_ids:
+            return 0
+        with self._db.transaction(), self._db.write() as connection:
+            erase_personal_data(connection, set(person_ids))
+            return self.people.tombstone(person_ids)
 
     def forget(self, email: str) -> ForgetResult:
         """Erase the person (or people) with this email, and those merged with them, and every

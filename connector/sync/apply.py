@@ -20,13 +20,22 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Final
 
 from connector.crm._partial import done_before
 from connector.crm.budget import bounded_map
-from connector.crm.types import CrmSink, UpsertRequest, WriteRequest, WriteResult, WriteStatus
+from connector.crm.types import (
+    CrmSink,
+    DeleteRequest,
+    UpsertRequest,
+    WriteRequest,
+    WriteResult,
+    WriteStatus,
+)
 from connector.errors import System
 from connector.funnel import SourceRef
 from connector.state import JsonValue, NewDeadLetter, Observed, Provenance, StateStore
+from connector.state.gone import GoneHow, GoneRecord
 from connector.state.models import LinkReason
 from connector.sync.plan import RecordPlan, WriteKind
 
@@ -45,6 +54,8 @@ class ApplyOutcome:
     partial: Counter[str] = field(default_factory=Counter)
     """Records that received part of their write before the run stopped."""
     stale: int = 0
+    missing: Counter[str] = field(default_factory=Counter)
+    """Records the CRM said no longer exist when written: remembered as gone, not retried."""
     linked_existing: set[str] = field(default_factory=set)
     """People whose create HubSpot answered "already exists": linked to that contact instead,
     and left dirty until it is read (see ``SyncEngine._catch_up``)."""
@@ -55,12 +66,18 @@ class ApplyOutcome:
         self.fields.update(other.fields)
         self.rejected.update(other.rejected)
         self.partial.update(other.partial)
+        self.missing.update(other.missing)
         self.stale += other.stale
         self.linked_existing |= other.linked_existing
         self.rejections.extend(other.rejections[: max(0, 50 - len(self.rejections))])
 
 
 _EXISTING_ID = re.compile(r"Existing ID: (\d+)")
+# What each CRM answers a write to a record that no longer exists.
+_MISSING: Final = {
+    System.SALESFORCE: frozenset({"ENTITY_IS_DELETED"}),
+    System.HUBSPOT: frozenset({"OBJECT_NOT_FOUND"}),
+}
 
 
 def _existing_contact(kind: WriteKind, system: System, result: WriteResult) -> SourceRef | None:
@@ -75,6 +92,10 @@ def _existing_contact(kind: WriteKind, system: System, result: WriteResult) -> S
 def _send(
     sink: CrmSink, kind: WriteKind, object_type: str, group: Sequence[RecordPlan]
 ) -> list[WriteResult]:
+    if kind is WriteKind.DELETE:
+        return sink.delete(
+            [DeleteRequest(object_type=object_type, record_id=r.record_id) for r in group]
+        )
     if kind is WriteKind.CREATE:
         return sink.upsert(
             [
@@ -196,10 +217,22 @@ def record_outcomes(
     cleared: list[SourceRef] = []
     links: list[tuple[SourceRef, str, LinkReason]] = []
     created: list[Observed] = []
+    gone: list[GoneRecord] = []
     for (system, object_type, kind), group, results in sent:
         label = f"{system.value}.{kind.value}"
         for record, result in zip(group, results, strict=True):
             target = SourceRef(system=system, object_type=object_type, record_id=record.record_id)
+            if kind is WriteKind.UPDATE and not result.ok and result.code in _MISSING[system]:
+                # Deleted (or merged away) since it was read: remembered as gone, and its
+                # person decided again under the delete policy. Never dead-lettered.
+                outcome.missing[label] += 1
+                gone.append(GoneRecord(target, record.person_id, GoneHow.MISSING, now))
+                continue
+            if kind is WriteKind.DELETE and result.ok:
+                outcome.written[label] += 1
+                how = GoneHow.ARCHIVED if system is System.HUBSPOT else GoneHow.DELETED
+                gone.append(GoneRecord(target, record.person_id, how, now, by_crmsync=True))
+                continue
             existing = _existing_contact(kind, system, result)
             if existing is not None:
                 # HubSpot refused a create because a contact with this e-mail exists (it was
@@ -273,6 +306,10 @@ def record_outcomes(
                 settled.append((before, {**before.values, **values_written}))
 
     with store.transaction():
+        if gone:
+            store.gone.record(gone)
+            store.links.close_many(item.ref for item in gone)
+            store.dirty.mark({item.person_id for item in gone}, "gone")
         store.provenance.put_many(provenance)
         # A record linked meanwhile (or twice in this batch) keeps its first link.
         linked = store.links.resolve(ref for ref, _, _ in links)
@@ -287,6 +324,15 @@ def record_outcomes(
         store.dead_letters.clear_records(cleared)
         if letters:
             store.dead_letters.add_many(letters)
+        # Answered: these writes need no confirming by a later run.
+        store.intents.drop(
+            run_id,
+            (
+                SourceRef(system=key[0], object_type=key[1], record_id=record.record_id)
+                for key, group, _ in sent
+                for record in group
+            ),
+        )
         store.dirty.mark(outcome.linked_existing, "linked existing")
     for ref, code, _ in outcome.rejections[-len(letters) :] if letters else ():
         log.info(

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Final
 
 from pydantic import ValidationError
@@ -42,6 +43,7 @@ from connector.mapping.model import FieldMapping, MappingSet
 from connector.mapping.values import UNCHANGED
 from connector.rules import Decision, Facts, Rules, SystemStage, evaluate
 from connector.state import JsonValue, Observed, ScoringActivity, StoredActivity
+from connector.state.gone import GoneHow, GoneRecord
 from connector.state.models import PersonRecord
 from connector.sync.merge import (
     Change,
@@ -55,7 +57,14 @@ from connector.sync.merge import (
 )
 from connector.sync.plan import FieldChange, RecordPlan, WriteKind
 
-__all__ = ["DECIDED_FIELDS", "CreatePolicy", "PersonInputs", "PersonResult", "decide"]
+__all__ = [
+    "DECIDED_FIELDS",
+    "CreatePolicy",
+    "DeletePolicy",
+    "PersonInputs",
+    "PersonResult",
+    "decide",
+]
 
 DECIDED_FIELDS: Final = frozenset(
     {
@@ -102,6 +111,21 @@ class PersonInputs:
     # Systems where the person has an active link, observed yet or not (a converted Lead's
     # Contact is linked before it is pulled): never create a record there.
     linked: frozenset[System] = frozenset()
+    # The person's latest record per system that is gone (deleted, archived, merged away):
+    # never re-created unless the delete policy says ``recreate``.
+    gone: Mapping[System, GoneRecord] = field(default_factory=dict)
+
+
+class DeletePolicy(StrEnum):
+    """What happens to a person's record in one CRM when its pair in the other is gone."""
+
+    UNLINK = "unlink"  # keep it, stop syncing the pair, report
+    PROPAGATE = "propagate"  # delete (archive) it too, through the plan
+    RECREATE = "recreate"  # create the gone one again (opt-in)
+
+
+# Departures that delete the human's record (a merge or a conversion keeps them elsewhere).
+_DELETIONS: Final = frozenset({GoneHow.DELETED, GoneHow.PURGED, GoneHow.ARCHIVED, GoneHow.MISSING})
 
 
 @dataclass
@@ -112,6 +136,10 @@ class PersonResult:
     issues: list[str] = field(default_factory=list)
     primary: dict[System, Observed] = field(default_factory=dict)
     shown: dict[System, FunnelStage] = field(default_factory=dict)  # each CRM's stage now
+    not_recreated: list[GoneRecord] = field(default_factory=list)
+    """Records gone from one CRM that the policy kept crmsync from creating again."""
+    tombstone: bool = False
+    """Every record of the person is gone: keep them as a tombstone (ids only)."""
 
 
 def _primary(observed: Sequence[Observed]) -> dict[System, Observed]:
@@ -332,6 +360,7 @@ def decide(
     create: CreatePolicy = CreatePolicy(),
     schemas: Mapping[tuple[System, str], ObjectSchema] | None = None,
     now: datetime | None = None,
+    on_delete: DeletePolicy = DeletePolicy.UNLINK,
 ) -> PersonResult:
     """Merge, evaluate and plan the writes for one person. ``now`` (default ``as_of``) is
     when the run found them: the start of a disqualification first seen in it."""
@@ -413,13 +442,44 @@ def decide(
     # goes out with any other change to the record (a retried stage write, a new title).
     settled = _settled(stored, decision)
     reasons = {mapping.name for mapping in mappings.for_field("score.reason")}
+    result.tombstone = not primary and not inputs.linked and bool(inputs.gone)
     for system in (System.SALESFORCE, System.HUBSPOT):
         item = primary.get(system)
         if item is None:
-            if primary and system not in inputs.linked and create.allows(system, decision.stage):
+            gone = inputs.gone.get(system)
+            if not primary or system in inputs.linked:
+                continue
+            if gone is not None and on_delete is not DeletePolicy.RECREATE:
+                result.not_recreated.append(gone)  # deleted there: never created again
+                continue
+            if create.allows(system, decision.stage):
                 plan = _create(system, person, merged, decided, mappings, create, schemas)
                 if plan is not None:
                     result.records.append(plan)
+            continue
+        other = System.HUBSPOT if system is System.SALESFORCE else System.SALESFORCE
+        left = inputs.gone.get(other)
+        if (
+            on_delete is DeletePolicy.PROPAGATE
+            and other not in primary
+            and other not in inputs.linked
+            and left is not None
+            and left.how in _DELETIONS
+            and not left.by_crmsync
+        ):
+            # Deleted in the other CRM: delete this record too (shown by a dry run first).
+            result.records.append(
+                RecordPlan(
+                    system=system,
+                    object_type=item.ref.object_type,
+                    record_id=item.ref.record_id,
+                    person_id=person.id,
+                    kind=WriteKind.DELETE,
+                    modified_at=item.modified_at,
+                    changes=(),
+                    reason=f"{left.how.value} in {other.value} ({left.ref.record_id})",
+                )
+            )
             continue
         changes: list[FieldChange] = []
         clear_first: list[str] = []

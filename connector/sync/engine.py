@@ -26,15 +26,18 @@ from connector.funnel import SourceRef
 from connector.mapping.model import MappingSet
 from connector.rules import Rules
 from connector.state import JsonValue, Observed, StateStore
+from connector.state.gone import GoneRecord
 from connector.state.models import PersonRecord, RunOutcome, StageChange, new_id
 from connector.sync._lease import Lease
 from connector.sync.apply import ApplyOutcome, WriteBehind, apply_records
-from connector.sync.decide import CreatePolicy, PersonInputs, PersonResult, decide
+from connector.sync.decide import CreatePolicy, DeletePolicy, PersonInputs, PersonResult, decide
+from connector.sync.intents import intents, settle_intents
 from connector.sync.normalise import Normaliser
 from connector.sync.plan import Plan, RecordPlan, stale
 from connector.sync.pull import (
     PullStats,
     pull_activity,
+    pull_deleted,
     pull_people,
     read_linked,
     waiting_records,
@@ -69,6 +72,7 @@ class EngineOptions:
     chunk: int = CHUNK
     objects: tuple[str, ...] = ()
     lock_ttl: timedelta = timedelta(minutes=10)
+    on_delete: DeletePolicy | None = None  # None: the settings' ``sync.on_delete``
 
 
 @dataclass
@@ -87,9 +91,11 @@ class SyncEngine:
 
     # -- pulling ---------------------------------------------------------------------------
 
-    def pull(self, run_start: datetime, *, backfill: bool = False) -> PullStats:
+    def pull(
+        self, run_start: datetime, *, backfill: bool = False, run_id: str | None = None
+    ) -> PullStats:
         normaliser = Normaliser(self.mappings)
-        stats = PullStats()
+        stats = PullStats(run_id=run_id)
         waiting, unread = waiting_records(self.store, self._chunks())
         pull_people(
             self.sources.values(),
@@ -102,7 +108,14 @@ class SyncEngine:
             progress=self.progress,
             stats=stats,
         )
-        read_linked(self.sources, normaliser, self.store, unread, stats)
+        pull_deleted(
+            self.sources, self.store, pair=self.options.pair, run_start=run_start, stats=stats
+        )
+        # Records left unlinked as duplicates whose rival changed: they may resolve now.
+        read_linked(self.sources, normaliser, self.store, [*unread, *stats.recheck], stats)
+        if run_id is not None:
+            confirmed = settle_intents(self.store, keep=run_id)
+            stats.confirmed.update(confirmed)
         wanted = stats.activity_due
         for ref in waiting:
             wanted.setdefault(ref.system, {}).setdefault(ref.object_type, []).append(ref.record_id)
@@ -146,6 +159,7 @@ class SyncEngine:
         written = self.store.provenance.written_by_person(person_ids)
         activities = self.store.activities.for_scoring(person_ids)
         linked = self.store.links.systems_of(person_ids)
+        gone = self.store.gone.for_people(person_ids)
         # A record whose link identity resolution closed without the CRM reporting it deleted
         # (a contact HubSpot merged into another) is history: never the one to write to.
         current = self.store.links.linked(
@@ -154,7 +168,7 @@ class SyncEngine:
         found: list[PersonInputs] = []
         for person_id in person_ids:
             record = records.get(person_id)
-            if record is None or record.merged_into is not None:
+            if record is None or record.merged_into is not None or record.tombstoned_at:
                 continue
             found.append(
                 PersonInputs(
@@ -166,6 +180,7 @@ class SyncEngine:
                     written=written.get(person_id, {}),
                     activities=activities.get(person_id, []),
                     linked=linked.get(person_id, frozenset()),
+                    gone=_latest_gone(gone.get(person_id, ())),
                 )
             )
         return found
@@ -221,6 +236,7 @@ class SyncEngine:
                 create=self.options.create,
                 schemas=schemas,
                 now=now,
+                on_delete=self.options.on_delete or DeletePolicy.UNLINK,
             )
             for inputs in chunk
         ]
@@ -235,6 +251,8 @@ class SyncEngine:
         changes: list[StageChange] = []
         baselines: list[tuple[Observed, dict[str, JsonValue]]] = []
         for result in results:
+            if result.tombstone:
+                continue
             before = previous.get(result.person.id)
             old_stage = (
                 None if before is None or before.person.score is None else before.person.stage
@@ -252,9 +270,11 @@ class SyncEngine:
                 )
             for item in result.primary.values():
                 baselines.append((item, dict(item.values)))
-        self.store.people.upsert_many(result.person for result in results)
+        self.store.people.upsert_many(result.person for result in results if not result.tombstone)
         self.store.transitions.record_many(changes)
         self.store.observations.settle(baselines)
+        # Every record of these people is gone: keep their ids, erase the rest.
+        self.store.tombstone([result.person.id for result in results if result.tombstone])
         return len(changes)
 
     # -- running ---------------------------------------------------------------------------
@@ -306,7 +326,7 @@ class SyncEngine:
         records: list[RecordPlan] = []
         with self._recorded(job, dry_run=True) as (report, _):
             run_start = report.started_at
-            report.add_pull(self.pull(run_start, backfill=backfill))
+            report.add_pull(self.pull(run_start, backfill=backfill, run_id=report.run_id))
             for batch in self._chunks():
                 results = self.decide_chunk(batch, scoring_time(run_start))
                 report.add_decisions(results)
@@ -327,7 +347,7 @@ class SyncEngine:
         can be resumed (quota): the report says how it ended."""
         with self._recorded(job) as (report, lease):
             run_start = report.started_at
-            report.add_pull(self.pull(run_start, backfill=backfill))
+            report.add_pull(self.pull(run_start, backfill=backfill, run_id=report.run_id))
             lease.renew()
             self._write_dirty(report, run_start, lease)
             if report.linked_existing and not self._stopping():
@@ -359,7 +379,7 @@ class SyncEngine:
         """Execute a saved plan. Records changed in the CRM since the plan was made are
         refused as stale (and reported); their people are planned again by the next sync."""
         with self._recorded(job) as (report, _):
-            report.add_pull(self.pull(report.started_at))
+            report.add_pull(self.pull(report.started_at, run_id=report.run_id))
             refs = {
                 SourceRef(system=r.system, object_type=r.object_type, record_id=r.record_id): r
                 for r in plan.records
@@ -403,10 +423,14 @@ class SyncEngine:
         observed: dict[SourceRef, Observed] = {
             item.ref: item for result in results for item in result.primary.values()
         }
+        records = [record for result in results for record in result.records]
+        now = self.clock()
         with self.store.transaction():
             report.stage_changes += self._record(results, previous, run_id)
-        records = [record for result in results for record in result.records]
-        writer.submit(batch, records, now=self.clock(), observed=observed)
+            # Journalled before they go out: a run killed mid-write is accounted for by the
+            # next one (see connector.state.intents).
+            self.store.intents.put_many(intents(records, run_id, now))
+        writer.submit(batch, records, now=now, observed=observed)
 
     def _chunk_written(self, report: RunReport) -> Callable[[ApplyOutcome, Sequence[str]], None]:
         def done(applied: ApplyOutcome, people: Sequence[str]) -> None:
@@ -442,3 +466,11 @@ class SyncEngine:
 
     def _locked(self, run_id: str) -> Lease:
         return Lease(self.store, f"pair:{self.options.pair}", run_id, self.options.lock_ttl)
+
+
+def _latest_gone(items: Sequence[GoneRecord]) -> dict[System, GoneRecord]:
+    """Per system, the record that went last."""
+    latest: dict[System, GoneRecord] = {}
+    for item in sorted(items, key=lambda g: g.gone_at):
+        latest[item.ref.system] = item
+    return latest

@@ -29,7 +29,7 @@ from connector.funnel import Person, SourceRef, email_or_none
 from connector.state import NewObservation, StateStore
 from connector.state.models import LinkReason, new_id
 
-__all__ = ["IdentityIssue", "IssueKind", "RecordIdentity", "Resolution", "resolve"]
+__all__ = ["Departure", "IdentityIssue", "IssueKind", "RecordIdentity", "Resolution", "resolve"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,18 @@ class RecordIdentity:
 
 class IssueKind(StrEnum):
     AMBIGUOUS_EMAIL = "ambiguous_email"
+    """Two records of one object type in one CRM share an address: the later one is left
+    unlinked until the duplicate is resolved (an open issue)."""
+    MERGE_CONFLICT = "merge_conflict"
+    """A merge or conversion in one CRM would join two people who each have records in the
+    other CRM: kept apart until an admin decides (an open issue)."""
     MERGED_PEOPLE = "merged_people"
+    """Two people found to be one and joined (a conversion, a merge): reported, not open."""
+
+    @property
+    def actionable(self) -> bool:
+        """Kept as state until resolved (``crmsync identity``)."""
+        return self is not IssueKind.MERGED_PEOPLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +68,18 @@ class IdentityIssue:
     ref: SourceRef
     detail: str
     other: SourceRef | None = None
+    people: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Departure:
+    """A linked record that left its person: deleted, or merged away into ``survivor``."""
+
+    ref: SourceRef
+    person_id: str
+    merged: bool = False
+    survivor: str | None = None
+    converted: bool = False
 
 
 @dataclass
@@ -65,6 +88,7 @@ class Resolution:
 
     person_of: dict[SourceRef, str | None] = field(default_factory=dict)
     issues: list[IdentityIssue] = field(default_factory=list)
+    departed: list[Departure] = field(default_factory=list)
     created: int = 0
     linked: int = 0
 
@@ -106,8 +130,14 @@ class _Resolver:
     write through at once, after the pending writes, so the store is never behind them.
     """
 
-    def __init__(self, store: StateStore, records: Sequence[RecordIdentity]) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        records: Sequence[RecordIdentity],
+        dismissed: frozenset[SourceRef] = frozenset(),
+    ) -> None:
         self.store = store
+        self.dismissed = dismissed
         self.result = Resolution()
         self.new_people: list[Person] = []
         self.new_links: dict[SourceRef, tuple[SourceRef, str, LinkReason]] = {}
@@ -196,6 +226,29 @@ class _Resolver:
         self.links.pop(ref, None)
         self._owned(ref, None)
 
+    def _conflict(self, keep: str, absorb: str, ref: SourceRef, other: SourceRef) -> bool:
+        """Would joining these two people give one of them two records in the CRM that did
+        not merge them? Then they are kept apart and an admin decides."""
+        elsewhere = System.HUBSPOT if ref.system is System.SALESFORCE else System.SALESFORCE
+        self._load({keep, absorb})
+        if not all(
+            any(linked.system is elsewhere for linked in self.records_of[person])
+            for person in (keep, absorb)
+        ):
+            return False
+        self.result.issues.append(
+            IdentityIssue(
+                IssueKind.MERGE_CONFLICT,
+                ref,
+                f"{ref.system.value} joined this record with {other}, but their people each "
+                f"have records in {elsewhere.value}: kept apart (resolve with "
+                "`crmsync identity resolve`)",
+                other=other,
+                people=(keep, absorb),
+            )
+        )
+        return True
+
     def _merge(self, keep: str, absorb: str, ref: SourceRef, why: str) -> str:
         """Merge two people found to be one; the one with the longer history stays."""
         if keep == absorb:
@@ -248,14 +301,26 @@ class _Resolver:
             if (system, kind) not in self._taken(candidate):
                 return candidate
         if candidates:
-            self.result.issues.append(
-                IdentityIssue(
-                    IssueKind.AMBIGUOUS_EMAIL,
-                    record.ref,
-                    f"another {system.value} {kind} already has this e-mail address; "
-                    "left unlinked (merge or fix the duplicate in the CRM)",
+            if record.ref not in self.dismissed:  # an admin said: keep it out of sync
+                holder = next(
+                    (
+                        linked
+                        for linked in sorted(self.records_of.get(candidates[0], ()), key=str)
+                        if (linked.system, linked.object_type) == (system, kind)
+                    ),
+                    None,
                 )
-            )
+                self.result.issues.append(
+                    IdentityIssue(
+                        IssueKind.AMBIGUOUS_EMAIL,
+                        record.ref,
+                        f"another {system.value} {kind} already has this e-mail address; "
+                        "left unlinked (merge or fix the duplicate in the CRM, or decide with "
+                        "`crmsync identity resolve`)",
+                        other=holder,
+                        people=tuple(candidates[:1]),
+                    )
+                )
             return ""
         return None
 
@@ -263,12 +328,21 @@ class _Resolver:
         ref = record.ref
         person_id = self.links.get(ref)
         if record.deleted:
-            # A merge loser hands its person to the survivor before its link closes.
+            # A merge loser hands its person to the survivor before its link closes, unless
+            # that would give one person two records in the other CRM (kept apart: a conflict).
+            survivor_id = None
             for survivor in _merged_refs(record):
+                survivor_id = survivor.record_id
                 if person_id and survivor in self.links:
-                    self._merge(self.links[survivor], person_id, ref, "merged in Salesforce")
+                    keep = self.links[survivor]
+                    if not self._conflict(keep, person_id, survivor, ref):
+                        self._merge(keep, person_id, ref, "merged in Salesforce")
             if ref in self.links:
+                owner = self.links[ref]
                 self._close(ref)
+                self.result.departed.append(
+                    Departure(ref, owner, merged=survivor_id is not None, survivor=survivor_id)
+                )
             self.result.person_of[ref] = None
             return
         if person_id is None:
@@ -282,6 +356,14 @@ class _Resolver:
             if person_id is None:
                 person_id = contact_person
             elif contact_person is not None and contact_person != person_id:
+                if self._conflict(contact_person, person_id, contact, ref):
+                    # Kept apart: the Lead's person loses the Lead (converted away, never
+                    # re-created); the Contact stays with its own person.
+                    self._close(ref)
+                    self.result.departed.append(Departure(ref, person_id, converted=True))
+                    self.result.person_of[ref] = None
+                    self.result.person_of[contact] = contact_person
+                    return
                 person_id = self._merge(person_id, contact_person, ref, "lead converted")
             if person_id is None:
                 person_id = self._by_email(record) or None
@@ -297,10 +379,18 @@ class _Resolver:
         if person_id is not None:
             for other in _merged_refs(record):
                 other_person = self.links.get(other)
-                if other_person is not None and other_person != person_id:
+                if (
+                    other_person is not None
+                    and other_person != person_id
+                    and not self._conflict(person_id, other_person, ref, other)
+                ):
                     person_id = self._merge(person_id, other_person, ref, "merged in HubSpot")
                 if other in self.links:
+                    owner = self.links[other]
                     self._close(other)
+                    self.result.departed.append(
+                        Departure(other, owner, merged=True, survivor=ref.record_id)
+                    )
             self._link(ref, person_id, LinkReason.STORED)
             self.result.person_of[ref] = person_id
             return
@@ -315,13 +405,19 @@ class _Resolver:
         self.result.person_of[ref] = self._new_person(record)
 
 
-def resolve(store: StateStore, records: Sequence[RecordIdentity]) -> Resolution:
+def resolve(
+    store: StateStore,
+    records: Sequence[RecordIdentity],
+    *,
+    dismissed: frozenset[SourceRef] = frozenset(),
+) -> Resolution:
     """Resolve a page of records to people, linking and merging in the state store.
 
     Call inside ``store.transaction()`` together with the rest of the page's work.
     Contacts are resolved before Leads so that "the Contact wins" holds within a page too.
+    ``dismissed`` records (an admin decided to keep them out of sync) stay unlinked silently.
     """
-    resolver = _Resolver(store, records)
+    resolver = _Resolver(store, records, dismissed)
     ordered = sorted(
         records, key=lambda r: (r.ref.object_type not in _CONTACT_TYPES, r.ref.record_id)
     )

@@ -39,6 +39,7 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid")
 class WriteKind(StrEnum):
     UPDATE = "update"  # PATCH an existing record
     CREATE = "create"  # upsert on the connector's person id (never duplicates on retry)
+    DELETE = "delete"  # its pair was deleted in the other CRM (delete policy "propagate")
 
 
 class FieldChange(BaseModel):
@@ -69,6 +70,7 @@ class RecordPlan(BaseModel):
     clear_first: tuple[str, ...] = ()  # fields HubSpot only lets move forward
     stage_from: FunnelStage | None = None
     stage_to: FunnelStage | None = None
+    reason: str = ""  # why the record as a whole is written (a delete)
 
     def values(self) -> dict[str, JsonScalar]:
         return {change.field: change.new for change in self.changes}

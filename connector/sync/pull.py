@@ -11,7 +11,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 
 from connector.crm.types import ActivityRecord, CrmSource, Page, RawRecord
@@ -19,15 +19,18 @@ from connector.crm.types import Cursor as CrmCursor
 from connector.errors import System
 from connector.funnel import SourceRef
 from connector.state import NewObservation, StateStore
-from connector.state.models import Cursor
+from connector.state.gone import GoneHow, GoneRecord
+from connector.state.issues import IssueSeen
+from connector.state.models import Cursor, LinkReason
 from connector.sync._overlap import interleaved
 from connector.sync.activity import stored_activities
-from connector.sync.identity import IdentityIssue, resolve
-from connector.sync.normalise import DataIssue, Normaliser
+from connector.sync.identity import IdentityIssue, IssueKind, Resolution, resolve
+from connector.sync.normalise import DataIssue, Normaliser, Snapshot
 
 __all__ = [
     "PullStats",
     "pull_activity",
+    "pull_deleted",
     "pull_people",
     "read_linked",
     "stream_name",
@@ -55,6 +58,14 @@ class PullStats:
     crmsync's own write costs no activity calls."""
     identity_issues: list[IdentityIssue] = field(default_factory=list)
     data_issues: list[DataIssue] = field(default_factory=list)
+    gone: Counter[str] = field(default_factory=Counter)  # "salesforce.deleted" -> records
+    restored: int = 0  # records that came back and rejoined their person
+    echoes: int = 0  # versions of gone records older than their going: dropped
+    recheck: list[SourceRef] = field(default_factory=list)
+    """Unlinked records to read again: the record they conflicted with changed."""
+    run_id: str | None = None
+    confirmed: Counter[str] = field(default_factory=Counter)
+    """Writes of runs that died mid-write, confirmed against what was pulled."""
 
 
 def pull_people(
@@ -184,12 +195,27 @@ def _store_records(
     cursor: Cursor | None = None,
 ) -> list[str]:
     """Normalise, resolve and store ``records`` in one transaction, marking their people dirty
-    and committing ``cursor`` with them. Returns the ids of records linked for the first time."""
+    and committing ``cursor`` with them. Returns the ids of records linked for the first time.
+
+    Records crmsync has seen go (deleted, archived, merged away) are told apart here: a newer
+    version is a restore and rejoins its old person; an older or equal one is a late echo (a
+    lagging search index) and is dropped, so it can never make a new person or a new record.
+    """
     snapshots = normaliser.snapshots(records)
     refs = [snapshot.ref for snapshot in snapshots]
     with store.transaction():
         before = {ref: link.person_id for ref, link in store.links.resolve(refs).items()}
-        resolution = resolve(store, [snapshot.identity for snapshot in snapshots])
+        unlinked = [ref for ref in refs if ref not in before]
+        gone = store.gone.get_many(unlinked) if unlinked else {}
+        if gone:
+            snapshots = _returning(store, snapshots, gone, before, stats)
+        dismissed = frozenset(
+            SourceRef.parse(key)
+            for key in store.issues.decided(
+                [str(ref) for ref in unlinked], IssueKind.AMBIGUOUS_EMAIL.value
+            )
+        )
+        resolution = resolve(store, [s.identity for s in snapshots], dismissed=dismissed)
         observations: list[NewObservation] = []
         first_seen: list[str] = []
         touched: set[str] = set()
@@ -214,15 +240,196 @@ def _store_records(
         for ref, person in resolution.person_of.items():
             if person is not None and ref not in before:
                 touched.add(person)  # conversion targets, newly linked records
+        departed = _departures(snapshots, resolution)
+        store.gone.record(departed)
+        touched.update(item.person_id for item in departed)
         changed = store.observations.record(observations) | touched
         store.dirty.mark(changed, "pulled")
+        _keep_issues(store, snapshots, resolution, stats)
         if cursor is not None:
             store.cursors.commit(cursor)
     stats.dirty += len(changed)
     stats.identity_issues.extend(resolution.issues)
+    stats.gone.update(f"{item.ref.system.value}.{item.how.value}" for item in departed)
     for snapshot in snapshots:
         stats.data_issues.extend(snapshot.issues)
     return first_seen
+
+
+def _returning(
+    store: StateStore,
+    snapshots: list[Snapshot],
+    gone: Mapping[SourceRef, GoneRecord],
+    before: dict[SourceRef, str],
+    stats: PullStats,
+) -> list[Snapshot]:
+    """Records crmsync saw go, seen again: restores rejoin their person (``before`` gains
+    their link), late echoes are dropped. Returns the snapshots to go on with."""
+    kept: list[Snapshot] = []
+    restored: dict[SourceRef, str] = {}
+    for snapshot in snapshots:
+        left = gone.get(snapshot.ref)
+        if left is None:
+            kept.append(snapshot)
+        elif snapshot.identity.deleted:
+            continue  # already known to be gone
+        elif snapshot.modified_at > left.gone_at and left.how is not GoneHow.MERGED:
+            restored[snapshot.ref] = store.people.current(left.person_id)
+            kept.append(snapshot)
+        else:
+            stats.echoes += 1  # as the record was before it went: nothing to do
+    if restored:
+        store.links.add_many((ref, person, LinkReason.RESTORED) for ref, person in restored.items())
+        store.gone.restore(restored)
+        store.people.revive(restored.values())
+        before.update(restored)
+        stats.restored += len(restored)
+    return kept
+
+
+def _departures(snapshots: Sequence[Snapshot], resolution: Resolution) -> list[GoneRecord]:
+    """Gone records for the linked records that left their person on this page."""
+    when = {snapshot.ref.record_id: snapshot.modified_at for snapshot in snapshots}
+    found: list[GoneRecord] = []
+    for item in resolution.departed:
+        if item.converted:
+            how = GoneHow.CONVERTED
+        elif item.merged:
+            how = GoneHow.MERGED
+        elif item.ref.system is System.HUBSPOT:
+            how = GoneHow.ARCHIVED
+        else:
+            how = GoneHow.DELETED
+        # A HubSpot merge names the merged-away contact on the survivor: the survivor's time.
+        gone_at = when.get(item.ref.record_id) or when.get(item.survivor or "")
+        if gone_at is None:
+            continue
+        found.append(
+            GoneRecord(
+                ref=item.ref,
+                person_id=item.person_id,
+                how=how,
+                gone_at=gone_at,
+                survivor_id=item.survivor,
+            )
+        )
+    return found
+
+
+def _keep_issues(
+    store: StateStore,
+    snapshots: Sequence[Snapshot],
+    resolution: Resolution,
+    stats: PullStats,
+) -> None:
+    """Record the page's identity issues as state; close those the data has resolved, and
+    ask for the records of issues whose other side changed to be read again."""
+    found = [issue for issue in resolution.issues if issue.kind.actionable]
+    if found:
+        store.issues.seen(
+            (
+                IssueSeen(
+                    kind=issue.kind.value,
+                    record=str(issue.ref),
+                    other=str(issue.other) if issue.other is not None else None,
+                    detail=issue.detail,
+                    people=issue.people,
+                )
+                for issue in found
+            ),
+            run_id=stats.run_id,
+        )
+    by_key = {str(snapshot.ref): snapshot for snapshot in snapshots}
+    still = {str(issue.ref) for issue in found}
+    settled: list[int] = []
+    for issue in store.issues.open_for_records(by_key):
+        if issue.kind != IssueKind.AMBIGUOUS_EMAIL.value:
+            continue  # a merge conflict waits for a decision
+        mine = by_key.get(issue.record)
+        if mine is not None and issue.record not in still:
+            settled.append(issue.id)  # the record now resolves (linked, or deleted)
+            continue
+        theirs = by_key.get(issue.other or "")
+        if theirs is not None and mine is None:
+            # The record holding the address changed (deleted, re-addressed, merged): the
+            # unlinked one may resolve now. Read it again.
+            stats.recheck.append(SourceRef.parse(issue.record))
+    store.issues.resolved_by_data(settled)
+
+
+def pull_deleted(
+    sources: Mapping[System, CrmSource],
+    store: StateStore,
+    *,
+    pair: str,
+    run_start: datetime,
+    stats: PullStats,
+) -> None:
+    """Ask each CRM's delete log (Salesforce getDeleted) which people records were deleted
+    since its cursor, for the deletions the people pull can no longer see: records emptied
+    from the recycle bin before a run read them. Linked ones are remembered as gone and their
+    links closed. When the log itself was purged past the cursor, the linked records of that
+    object are read by id instead, and those the CRM no longer holds are gone.
+
+    A first run only starts the cursor: its pull reads the recycle bin whole.
+    """
+    for system, source in sources.items():
+        for object_type in source.people_objects():
+            stream = stream_name(pair, system, f"{object_type}:deleted")
+            stored = store.cursors.get(stream)
+            if stored is None:
+                _commit(store, stream, run_start, run_start)
+                continue
+            log = source.pull_deleted(object_type, since=stored.watermark, run_start=run_start)
+            if log is None:
+                continue  # no delete log, or too short a window: the cursor stays
+            deleted = {
+                SourceRef(system=system, object_type=object_type, record_id=r.id): r.deleted_at
+                for r in log.records
+            }
+            missing = {} if log.complete else _missing(source, store, system, object_type)
+            with store.transaction():
+                _gone_by_id(store, deleted, GoneHow.PURGED, stats)
+                _gone_by_id(store, missing, GoneHow.MISSING, stats)
+                _commit(store, stream, min(log.covered_to, run_start), run_start)
+
+
+def _commit(store: StateStore, stream: str, watermark: datetime, run_start: datetime) -> None:
+    store.cursors.commit(
+        Cursor(stream=stream, watermark=watermark, tie_break=None, run_started_at=run_start)
+    )
+
+
+def _gone_by_id(
+    store: StateStore, refs: Mapping[SourceRef, datetime], how: GoneHow, stats: PullStats
+) -> None:
+    """Remember the linked records among ``refs`` as gone (at the given times); close their
+    links and mark their people dirty. Records already known to be gone, or never linked, are
+    left alone."""
+    linked = store.links.resolve(refs)
+    if not linked:
+        return
+    store.gone.record(
+        GoneRecord(ref=ref, person_id=link.person_id, how=how, gone_at=refs[ref])
+        for ref, link in linked.items()
+    )
+    store.links.close_many(linked)
+    store.dirty.mark({link.person_id for link in linked.values()}, "gone")
+    stats.gone.update(f"{ref.system.value}.{how.value}" for ref in linked)
+
+
+def _missing(
+    source: CrmSource, store: StateStore, system: System, object_type: str
+) -> dict[SourceRef, datetime]:
+    """Linked records of one object that the CRM no longer holds (read by id, in batches)."""
+    linked = store.links.active_records(system, object_type)
+    found = {record.id for record in source.read_people(object_type, linked, fields=())}
+    now = datetime.now(UTC)
+    return {
+        SourceRef(system=system, object_type=object_type, record_id=record_id): now
+        for record_id in linked
+        if record_id not in found
+    }
 
 
 def _batches(records: Iterable[ActivityRecord], size: int) -> Iterator[list[ActivityRecord]]:

@@ -47,8 +47,16 @@ class RunReport:
     rejected: Counter[str] = field(default_factory=Counter)
     partial: Counter[str] = field(default_factory=Counter)  # part-written before a stop
     rejections: list[dict[str, str]] = field(default_factory=list)
-    identity_issues: list[dict[str, str]] = field(default_factory=list)
+    identity_issues: list[dict[str, str]] = field(default_factory=list)  # examples, capped
+    identity_counts: Counter[str] = field(default_factory=Counter)  # every one, by kind
     data_issues: int = 0
+    gone: Counter[str] = field(default_factory=Counter)  # "salesforce.deleted" -> records
+    restored: int = 0
+    echoes: int = 0
+    not_recreated: Counter[str] = field(default_factory=Counter)  # by the system it left
+    tombstoned: int = 0
+    missing: Counter[str] = field(default_factory=Counter)  # found gone when written
+    confirmed: Counter[str] = field(default_factory=Counter)  # an interrupted run's writes
     stale: list[str] = field(default_factory=list)
     linked_existing: int = 0  # creates HubSpot answered "already exists": linked instead
     api_calls: dict[System, int] = field(default_factory=dict)
@@ -65,6 +73,11 @@ class RunReport:
         self.pulled.update(stats.records)
         self.activities.update(stats.activities)
         self.data_issues += len(stats.data_issues)
+        self.gone.update(stats.gone)
+        self.restored += stats.restored
+        self.echoes += stats.echoes
+        self.confirmed.update(stats.confirmed)
+        self.identity_counts.update(issue.kind.value for issue in stats.identity_issues)
         for issue in stats.identity_issues[: _EXAMPLES - len(self.identity_issues)]:
             self.identity_issues.append(
                 {"kind": issue.kind.value, "record": str(issue.ref), "detail": issue.detail}
@@ -73,14 +86,19 @@ class RunReport:
     def add_decisions(self, results: Sequence[PersonResult]) -> None:
         self.evaluated += len(results)
         for result in results:
+            if result.tombstone:
+                self.tombstoned += 1
+                continue
             self.stages[result.decision.stage.value] += 1
             self.bands[result.decision.band] += 1
+            self.not_recreated.update(gone.ref.system.value for gone in result.not_recreated)
 
     def add_apply(self, applied: ApplyOutcome) -> None:
         self.written.update(applied.written)
         self.fields_written.update(applied.fields)
         self.rejected.update(applied.rejected)
         self.partial.update(applied.partial)
+        self.missing.update(applied.missing)
         self.linked_existing += len(applied.linked_existing)
         for ref, code, message in applied.rejections[: _EXAMPLES - len(self.rejections)]:
             self.rejections.append({"record": str(ref), "code": code, "message": message})
@@ -104,11 +122,17 @@ class RunReport:
             "rejected": self.rejected_total,
             "written_partially": sum(self.partial.values()),
             "data_issues": self.data_issues,
-            "identity_issues": len(self.identity_issues),
+            "identity_issues": sum(self.identity_counts.values()),
+            "gone": sum(self.gone.values()) + sum(self.missing.values()),
+            "restored": self.restored,
+            "not_recreated": sum(self.not_recreated.values()),
+            "tombstoned": self.tombstoned,
             "stale": len(self.stale),
             "linked_existing": self.linked_existing,
         }
         counts.update({f"written.{key}": value for key, value in self.written.items()})
+        if self.confirmed:
+            counts["earlier_writes_confirmed"] = sum(self.confirmed.values())
         return counts
 
     def to_json(self) -> dict[str, JsonValue]:
@@ -133,6 +157,11 @@ class RunReport:
             "written_partially": dict(self.partial),
             "rejections": [dict(item) for item in self.rejections],
             "identity_issues": [dict(item) for item in self.identity_issues],
+            "identity_counts": dict(self.identity_counts),
+            "gone": dict(self.gone + self.missing),
+            "echoes_of_gone_records": self.echoes,
+            "not_recreated": dict(self.not_recreated),
+            "earlier_writes_confirmed": dict(self.confirmed),
             "stale": list(self.stale[:_EXAMPLES]),
             "api_calls": {system.value: calls for system, calls in self.api_calls.items()},
         }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from connector.crm.connect import connect
@@ -20,6 +21,7 @@ from connector.mapping.model import MappingSet
 from connector.rules import Rules, load_rules
 from connector.settings import Settings
 from connector.state import StateStore
+from connector.sync.decide import DeletePolicy
 from connector.sync.engine import EngineOptions, SyncEngine
 
 __all__ = ["connected", "load_definitions", "require_credentials"]
@@ -92,7 +94,7 @@ def connected(
             sources=sources,
             sinks=sinks,
             clock=clock,
-            options=options or EngineOptions(),
+            options=_with_policy(options or EngineOptions(), settings),
             progress=progress,
             api_calls=lambda: {
                 System.SALESFORCE: salesforce.budget.spent(),
@@ -101,3 +103,10 @@ def connected(
         )
     finally:
         store.close()
+
+
+def _with_policy(options: EngineOptions, settings: Settings) -> EngineOptions:
+    """The options, with the settings' delete policy unless the caller chose one."""
+    if options.on_delete is not None:
+        return options
+    return replace(options, on_delete=DeletePolicy(settings.sync.on_delete))

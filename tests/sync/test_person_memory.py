@@ -24,6 +24,8 @@ import pytest
 from connector.sandbox.runner import Sandbox
 from connector.settings import Settings
 from connector.state import StateStore
+from connector.sync.decide import DeletePolicy
+from connector.sync.engine import EngineOptions
 from connector.sync.wiring import connected
 
 from ._support import (
@@ -174,7 +176,7 @@ def test_a_disqualified_person_who_engages_again_is_recycled_in_both_crms(
     assert any("recycled to lead by rule" in reason for reason in last.reasons), last.reasons
 
 
-def test_a_recreated_lead_keeps_the_employee_count_and_the_next_run_writes_nothing(
+def test_a_lead_recreated_by_policy_keeps_the_employee_count_and_the_next_run_writes_nothing(
     sandbox: Sandbox, state_url: str
 ) -> None:
     settings = synced(sandbox, state_url)
@@ -200,7 +202,9 @@ def test_a_recreated_lead_keeps_the_employee_count_and_the_next_run_writes_nothi
     for person in chosen:
         users.salesforce("DELETE", f"sobjects/{rows[person]['_type']}/{rows[person]['Id']}")
     next_second()
-    with connected(settings) as engine:
+    # Re-creating a deleted record is opt-in (the default policy never does).
+    recreate = EngineOptions(on_delete=DeletePolicy.RECREATE)
+    with connected(settings, options=recreate) as engine:
         engine.sync()
     recreated = salesforce_people(sandbox)
     for person in chosen:
@@ -210,7 +214,7 @@ def test_a_recreated_lead_keeps_the_employee_count_and_the_next_run_writes_nothi
 
     # The run that reads the new Leads back: nothing was edited, nothing is written.
     next_second()
-    with connected(settings) as engine:
+    with connected(settings, options=recreate) as engine:
         report = engine.sync()
     assert report.written_total == 0, report.to_json()
     with StateStore.from_settings(settings) as store:

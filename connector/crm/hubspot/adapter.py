@@ -24,6 +24,7 @@ from connector.crm.retry import DEFAULT_POLICY, Retrier, RetryPolicy
 from connector.crm.types import (
     ActivityRecord,
     Cursor,
+    DeletedLog,
     DeleteRequest,
     FieldSchema,
     ObjectSchema,
@@ -241,6 +242,13 @@ class HubSpotAdapter:
                 System.HUBSPOT, f"property {spec.name} was created but cannot be read back"
             )
         return created
+
+    def pull_deleted(
+        self, object_type: str, *, since: datetime, run_start: datetime
+    ) -> DeletedLog | None:
+        """HubSpot has no delete log: archived contacts come with :meth:`pull_people`, and a
+        contact deleted for good (GDPR) is found missing when crmsync next writes or reads it."""
+        return None
 
     def describe(self, object_type: str) -> ObjectSchema:
         with self._schema_lock:

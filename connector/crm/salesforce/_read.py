@@ -14,11 +14,24 @@ from simple_salesforce.api import Salesforce
 
 from connector.crm.salesforce import _soql
 from connector.crm.salesforce._client import SalesforceClient
-from connector.crm.salesforce._records import activity_record, coerce_csv, person_record
-from connector.crm.types import ActivityRecord, Cursor, ObjectSchema, Page, RawRecord
+from connector.crm.salesforce._records import (
+    activity_record,
+    coerce_csv,
+    parse_datetime,
+    person_record,
+)
+from connector.crm.types import (
+    ActivityRecord,
+    Cursor,
+    DeletedLog,
+    DeletedRecord,
+    ObjectSchema,
+    Page,
+    RawRecord,
+)
 from connector.errors import FatalApiError, System
 
-__all__ = ["pull_activity", "pull_people"]
+__all__ = ["pull_activity", "pull_deleted", "pull_people"]
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +198,54 @@ def _bulk_pages(
         if not locator or locator == "null":
             break
     yield Page(records=(), cursor=Cursor(watermark=run_start), done=True)
+
+
+_DELETE_LOG_DAYS = 15  # getDeleted reaches 15 days back at most (reference §1.6)
+
+
+def pull_deleted(
+    client: SalesforceClient, object_type: str, start: datetime, end: datetime
+) -> DeletedLog | None:
+    """getDeleted for ``[start, end)``: the ids of records deleted in the window, even those
+    emptied from the recycle bin since (``queryAll`` no longer returns them).
+
+    Salesforce truncates both bounds to the minute and wants them more than a minute apart;
+    a shorter window is not asked (``None``: the caller keeps its cursor). A window starting
+    before ``earliestDateAvailable`` (the log was purged, or it starts more than 15 days ago)
+    is answered incomplete, so the caller checks its linked records by id instead.
+    """
+    end = end.astimezone(UTC).replace(second=0, microsecond=0)
+    floor = end - timedelta(days=_DELETE_LOG_DAYS) + timedelta(minutes=1)
+    asked = start.astimezone(UTC).replace(second=0, microsecond=0)
+    begin = max(asked, floor)
+    if end - begin <= timedelta(minutes=1):
+        return None
+    params = {"start": begin.isoformat(), "end": end.isoformat()}
+    answer = client.call(
+        lambda sf: sf.restful(f"sobjects/{object_type}/deleted/", params=params),
+        object_type=object_type,
+    )
+    if not isinstance(answer, dict):
+        raise FatalApiError(
+            System.SALESFORCE, "getDeleted answered nothing", object_type=object_type
+        )
+    records = tuple(
+        DeletedRecord(
+            object_type=object_type,
+            id=str(item["id"]),
+            deleted_at=parse_datetime(item.get("deletedDate")) or end,
+        )
+        for item in answer.get("deletedRecords") or ()
+        if item.get("id")
+    )
+    earliest = answer.get("earliestDateAvailable")
+    covered = answer.get("latestDateCovered")
+    purged_to = parse_datetime(earliest)
+    return DeletedLog(
+        records=records,
+        covered_to=parse_datetime(covered) or end,
+        complete=asked >= floor and (purged_to is None or purged_to <= begin),
+    )
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:

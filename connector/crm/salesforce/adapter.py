@@ -18,12 +18,13 @@ from connector.crm.auth import SalesforceAuthenticator
 from connector.crm.budget import SalesforceBudget
 from connector.crm.retry import DEFAULT_POLICY, Retrier, RetryPolicy
 from connector.crm.salesforce._client import SalesforceClient
-from connector.crm.salesforce._read import pull_activity, pull_people, read_people
+from connector.crm.salesforce._read import pull_activity, pull_deleted, pull_people, read_people
 from connector.crm.salesforce._records import object_schema
 from connector.crm.salesforce._write import MAX_COLLECTION, Writer
 from connector.crm.types import (
     ActivityRecord,
     Cursor,
+    DeletedLog,
     DeleteRequest,
     ObjectSchema,
     Page,
@@ -145,6 +146,12 @@ class SalesforceAdapter:
             if start is None or record_id not in created or created[record_id] < start
         ]
         return pull_activity(self._client, older, start, require_utc(run_start))
+
+    def pull_deleted(
+        self, object_type: str, *, since: datetime, run_start: datetime
+    ) -> DeletedLog | None:
+        start = require_utc(since) - self._lookback
+        return pull_deleted(self._client, object_type, start, require_utc(run_start))
 
     def describe(self, object_type: str) -> ObjectSchema:
         with self._schema_lock:

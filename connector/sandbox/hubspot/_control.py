@@ -5,6 +5,8 @@
 * ``GET|POST /__sandbox__/limits`` — read or change the rate limits (partial body; may also
   carry ``daily_remaining``);
 * ``POST /__sandbox__/reset`` — reseed the data from the world, empty windows and counters;
+* ``POST /__sandbox__/restore`` — ``{"objectType", "id"}``: restore an archived record, as
+  HubSpot's "Restore records" tool does (same id; refused while a live record has its e-mail);
 * ``POST /__sandbox__/edit`` — an out-of-band edit as a user in HubSpot's UI would make it:
   ``{"objectType", "id"?, "properties"}``; read-only values and backward lifecycle moves are
   allowed, ``lastmodifieddate`` moves; without ``id`` a record is created.
@@ -100,7 +102,18 @@ def control_routes(emu: HubSpotEmulator) -> list[Route]:
             return _error(problem.status, problem.message)
         return JSONResponse(object_json(record, sorted(record.props)))
 
+    async def restore(request: Request) -> Response:
+        body = await _body(request)
+        if not isinstance(body, dict) or body.get("id") is None:
+            return _error(400, "send {objectType, id}")
+        try:
+            record = emu.store.restore(str(body.get("objectType", "contacts")), str(body["id"]))
+        except ApiProblem as problem:
+            return _error(problem.status, problem.message, category=problem.category)
+        return JSONResponse(object_json(record, sorted(record.props)))
+
     return [
+        Route("/__sandbox__/restore", restore, methods=["POST"]),
         Route("/__sandbox__/stats", stats, methods=["GET"]),
         Route("/__sandbox__/faults", faults, methods=["GET", "POST"]),
         Route("/__sandbox__/limits", limits, methods=["GET", "POST"]),

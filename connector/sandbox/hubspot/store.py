@@ -287,6 +287,35 @@ class HubSpotStore:
                 table.reindex(record, name, record.props.get(name, ""), "")
             self.version += 1
 
+    def restore(self, object_type: str, object_id: str) -> Record:
+        """Restore an archived record, as HubSpot's "Restore records" tool does (within 90
+        days): live again under its old id, ``lastmodifieddate`` moves. Refused while a live
+        record holds one of its unique values (HubSpot: a contact whose e-mail is taken)."""
+        with self.lock:
+            table = self.table(object_type)
+            record = table.archived.get(object_id)
+            if record is None:
+                raise ApiProblem(
+                    404, "OBJECT_NOT_FOUND", f"Object not found.  objectId: {object_id}"
+                )
+            for name in table.unique_names():
+                value = record.props.get(name, "")
+                if value and table.owner_of(name, value) is not None:
+                    raise ApiProblem(
+                        409, "CONFLICT", f"a live record already has this {name}; cannot restore"
+                    )
+            del table.archived[object_id]
+            record.archived_at = None
+            stamp = self.stamp()
+            for name in _MODIFIED.get(table.name, _DEFAULT_MODIFIED):
+                record.props[name] = iso(stamp)
+            record.updated_at = stamp
+            table.live[record.id] = record
+            for name in table.unique_names():
+                table.reindex(record, name, "", record.props.get(name, ""))
+            self.version += 1
+            return record
+
     def merge(self, object_type: str, primary_id: str, secondary_id: str) -> Record:
         """Merge ``secondary_id`` into ``primary_id``; the secondary id then answers the
         survivor. Primary values win, blanks are filled from the secondary, the lifecycle stage

@@ -244,6 +244,22 @@ class SalesforceEmulator:
             }
         )
 
+    async def _control_recycle_bin(self, request: Request) -> Response:
+        """``{"undelete": [ids]}`` restores rows from the Recycle Bin (as a user on its page
+        would); ``{"empty": [ids]}`` empties them from it for good."""
+        try:
+            body = await json_body(request)
+            if not isinstance(body, dict):
+                raise SfError("JSON_PARSER_ERROR", "send {undelete: [ids]} or {empty: [ids]}")
+            restored = [
+                self.writer.undelete(to_18(i) if len(i) == 15 else i)["Id"]
+                for i in body.get("undelete") or ()
+            ]
+            emptied = self.writer.empty_recycle_bin(list(body.get("empty") or ()))
+        except SfError as error:
+            return sf_error(error)
+        return JSONResponse({"undeleted": restored, "emptied": emptied})
+
     def _routes(self) -> list[Route]:
         routes: list[Route] = []
         for template, methods, handler in ROUTES:
@@ -258,5 +274,6 @@ class SalesforceEmulator:
             Route("/__sandbox__/faults", self._control_faults, methods=["GET", "POST"]),
             Route("/__sandbox__/reset", self._control_reset, methods=["POST"]),
             Route("/__sandbox__/convert-lead", self._control_convert, methods=["POST"]),
+            Route("/__sandbox__/recycle-bin", self._control_recycle_bin, methods=["POST"]),
         ]
         return routes

@@ -15,7 +15,7 @@ from connector.sandbox.faults import FaultInjector
 from connector.sandbox.salesforce._coerce import SfError, coerce
 from connector.sandbox.salesforce._values import to_18
 from connector.sandbox.salesforce.schema import ObjectSpec, object_for_id, object_spec
-from connector.sandbox.salesforce.store import Row, SalesforceStore, derive
+from connector.sandbox.salesforce.store import Row, SalesforceStore, Table, derive
 
 __all__ = ["Change", "SfError", "ValidationRule", "Writer"]
 
@@ -232,3 +232,49 @@ class Writer:
                 if previous.get(name) is not None:
                     index.pop(str(previous[name]).lower(), None)
             table.deleted_log.append((row["Id"], stamp))
+
+    def _table_of(self, record_id: str) -> Table:
+        spec = self.spec_for_id(record_id)
+        if spec is None:
+            raise SfError("MALFORMED_ID", f"malformed id {record_id}")
+        return self.store.table(spec.name)
+
+    def undelete(self, record_id: str) -> Row:
+        """Restore a row from the Recycle Bin, as the Recycle Bin page or ``undelete()`` does:
+        it is live again under its old Id, and its modification stamps move."""
+        store = self.store
+        with store.lock:
+            row = store.get(record_id)
+            if row is None:
+                raise SfError("ENTITY_IS_DELETED", "entity is deleted", http_status=404)
+            if not row["IsDeleted"]:
+                raise SfError("UNDELETE_FAILED", "Entity is not in the recycle bin")
+            table = self._table_of(record_id)
+            for name, index in table.external.items():
+                value = row.get(name)
+                if value is not None and index.get(str(value).lower()) not in (None, record_id):
+                    raise SfError(
+                        "DUPLICATE_VALUE",
+                        f"duplicate value found: {name} duplicates value on another record",
+                        fields=(name,),
+                    )
+            stamp = store.clock.now()
+            row["IsDeleted"] = False
+            row["LastModifiedDate"] = row["SystemModstamp"] = stamp
+            store.index(table, row)
+            return row
+
+    def empty_recycle_bin(self, record_ids: list[str]) -> int:
+        """Delete rows in the Recycle Bin for good (``emptyRecycleBin()``), and let the day or
+        so Salesforce keeps them visible to ``queryAll`` pass: only getDeleted still names
+        them. Returns how many rows went."""
+        store = self.store
+        purged = 0
+        with store.lock:
+            for record_id in record_ids:
+                row = store.get(record_id)
+                if row is None or not row["IsDeleted"]:
+                    continue
+                del self._table_of(record_id).rows[record_id]
+                purged += 1
+        return purged
