@@ -7,12 +7,18 @@ explicit ``mode``, never guessed from which values happen to be set.
 
 :func:`load_settings` returns the settings or raises :class:`ConfigError` listing every problem;
 :func:`explain_sources` says where each effective value came from; :func:`check_settings` finds
-problems pydantic cannot see (files that do not exist, credentials that are missing).
+problems pydantic cannot see (files that do not exist, credentials that are missing);
+:func:`url_credential_warnings` finds credentials written into a CRM URL.
+
+A CRM URL (``salesforce.login_url``, ``salesforce.instance_url``, ``hubspot.base_url``) must be
+``https://`` unless it points at this machine: every command that loads settings refuses plain
+``http://`` elsewhere, so no token can be sent unencrypted across a network.
 """
 
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -22,6 +28,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
@@ -40,6 +47,7 @@ from pydantic_settings import (
 )
 
 from connector.errors import ConfigError, Problem, display_path
+from connector.masking import embedded_credentials
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
@@ -58,6 +66,7 @@ __all__ = [
     "check_settings",
     "explain_sources",
     "load_settings",
+    "url_credential_warnings",
 ]
 
 ENV_PREFIX = "CRMSYNC_"
@@ -66,6 +75,29 @@ DEFAULT_ENV_FILE = Path(".env")
 DEFAULT_SALESFORCE_API_VERSION = "66.0"
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse_plain_http(url: AnyHttpUrl) -> AnyHttpUrl:
+    # Tokens and client secrets travel to these hosts; over plain http anyone on the path reads
+    # them. The sandbox serves HubSpot over http on 127.0.0.1, which never leaves the machine.
+    if url.scheme == "http" and not _is_loopback(url.host or ""):
+        raise ValueError(
+            "plain http:// would send credentials unencrypted; use https:// "
+            "(http is accepted only for 127.0.0.1, ::1 and localhost)"
+        )
+    return url
+
+
+_CrmUrl = Annotated[AnyHttpUrl, AfterValidator(_refuse_plain_http)]
 
 
 # --- Salesforce -------------------------------------------------------------------------------
@@ -120,8 +152,8 @@ class SalesforceSettings(BaseModel):
     model_config = _STRICT
 
     auth: SalesforceAuth | None = None
-    login_url: AnyHttpUrl = AnyHttpUrl("https://login.salesforce.com")
-    instance_url: AnyHttpUrl | None = None
+    login_url: _CrmUrl = AnyHttpUrl("https://login.salesforce.com")
+    instance_url: _CrmUrl | None = None
     ca_bundle: Path | None = None
     api_version: str = Field(default=DEFAULT_SALESFORCE_API_VERSION, pattern=r"^\d{2,3}\.0$")
     max_daily_share: float = Field(
@@ -177,7 +209,7 @@ class HubSpotSettings(BaseModel):
     model_config = _STRICT
 
     auth: HubSpotAuth | None = None
-    base_url: AnyHttpUrl = AnyHttpUrl("https://api.hubapi.com")
+    base_url: _CrmUrl = AnyHttpUrl("https://api.hubapi.com")
     ca_bundle: Path | None = None
     burst_limit_per_10s: int = Field(
         default=100, ge=1, le=1000, description="Requests per rolling 10 s for this app."
@@ -517,3 +549,44 @@ def check_settings(settings: Settings, environ: Mapping[str, str] | None = None)
                 )
             )
     return problems
+
+
+_CRM_URL_SETTINGS = (
+    ("salesforce", "login_url"),
+    ("salesforce", "instance_url"),
+    ("hubspot", "base_url"),
+)
+
+
+def url_credential_warnings(
+    settings: Settings, sources: Mapping[str, SettingSource] | None = None
+) -> list[Problem]:
+    """CRM URL settings that carry credentials (userinfo or a secret-looking parameter).
+
+    Warnings, not errors: crmsync masks them wherever it shows a URL, but they belong in the
+    auth fields, which are kept as secrets. ``state_url`` is left out on purpose: a database URL
+    is how the state store is given its password (or use PGPASSWORD / ``~/.pgpass``).
+    ``sources`` (from :func:`explain_sources`) lets each warning say where the value was set.
+    """
+    warnings: list[Problem] = []
+    for system, name in _CRM_URL_SETTINGS:
+        value = getattr(getattr(settings, system), name)
+        found = embedded_credentials(str(value)) if value is not None else []
+        if not found:
+            continue
+        key = f"{system}.{name}"
+        source = (sources or {}).get(key)
+        where = str(source) if source is not None and source.kind != "default" else "settings"
+        warnings.append(
+            Problem(
+                where=where,
+                field=key,
+                message="the URL carries " + ", ".join(found),
+                hint=(
+                    f"remove them from {_env_name((system, name))} and use the auth fields "
+                    f"instead ({ENV_PREFIX}{system.upper()}__AUTH__MODE and its fields, README "
+                    "'Configuration')"
+                ),
+            )
+        )
+    return warnings
