@@ -12,13 +12,16 @@ problems pydantic cannot see (files that do not exist, credentials that are miss
 
 A CRM URL (``salesforce.login_url``, ``salesforce.instance_url``, ``hubspot.base_url``) must be
 ``https://`` unless it points at this machine: every command that loads settings refuses plain
-``http://`` elsewhere, so no token can be sent unencrypted across a network.
+``http://`` elsewhere, so no token can be sent unencrypted across a network. A ``.env`` line that
+is not ``NAME=value`` is refused with its line number rather than skipped.
 """
 
 from __future__ import annotations
 
 import difflib
+import io
 import ipaddress
+import logging
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
+from dotenv.parser import parse_stream
 from pydantic import (
     AfterValidator,
     AnyHttpUrl,
@@ -354,6 +358,48 @@ def _dotenv_line(env_file: Path | None, variable: str) -> int | None:
     return None
 
 
+def _dotenv_problems(env_file: Path | None) -> list[Problem]:
+    """Lines of the dotenv file that set nothing: not ``NAME=value`` syntax, or a name alone.
+
+    Parsed with python-dotenv's own parser, the one pydantic-settings loads the file with, so
+    what is accepted here is exactly what gets loaded (comments, blank lines, ``export NAME=``,
+    quoted values holding ``#`` or ``=``, empty values); python-dotenv skips the rest silently.
+    The line's text is never repeated: it may be a pasted secret. A file that cannot be read
+    at all raises :class:`ConfigError` at once (nothing else in it can be checked).
+    """
+    if env_file is None or not env_file.is_file():
+        return []
+    label = display_path(env_file)
+    try:
+        text = env_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            [Problem(where=label, line=line, message="not UTF-8 text", hint="save it as UTF-8")]
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            [Problem(where=label, message=f"cannot read the file ({exc.strerror})")]
+        ) from None
+    problems: list[Problem] = []
+    for binding in parse_stream(io.StringIO(text)):
+        if not binding.error and (binding.key is None or binding.value is not None):
+            continue
+        original = binding.original
+        # python-dotenv counts the blank lines before a binding as part of it.
+        skipped = original.string[: len(original.string) - len(original.string.lstrip())]
+        line = original.line + skipped.count("\n")
+        if binding.error:
+            message = "not a dotenv line"
+            hint = "write NAME=value, quote a value that holds spaces, quotes or '#', start a "
+            hint += "comment with '#'"
+        else:
+            message = "a name without '=' sets nothing"
+            hint = "write NAME=value (NAME= for an empty value), or start a comment with '#'"
+        problems.append(Problem(where=label, line=line, message=message, hint=hint))
+    return problems
+
+
 def _env_name(path: tuple[str, ...]) -> str:
     return ENV_PREFIX + "__".join(part.upper() for part in path)
 
@@ -454,10 +500,22 @@ def load_settings(
             Problem(where=display_path(files.config_file), message=f"not valid TOML: {exc}")
         )
         raise ConfigError(problems) from exc
+    # Listed with pydantic's findings: all problems at once.
+    problems = _dotenv_problems(files.env_file)
+    # python-dotenv would also log each of those lines, numbered from the blank lines before it.
+    dotenv_logger = logging.getLogger("dotenv.main")
+    mute = logging.Filter("(none)")  # passes only that logger's records: none
+    if problems:
+        dotenv_logger.addFilter(mute)
     try:
-        return _settings_class(files)(**overrides)
+        settings = _settings_class(files)(**overrides)
     except ValidationError as exc:
-        raise ConfigError(_problems_from(exc, files)) from None
+        raise ConfigError(problems + _problems_from(exc, files)) from None
+    finally:
+        dotenv_logger.removeFilter(mute)
+    if problems:
+        raise ConfigError(problems)
+    return settings
 
 
 def explain_sources(

@@ -306,3 +306,48 @@ def test_plain_http_to_a_crm_host_is_refused_unless_it_is_loopback(
     err = " ".join(capsys.readouterr().err.split())
     assert f"environment {variable}: {field}: plain http:// would send credentials" in err
     assert "use https://" in err
+
+
+_VALID_DOTENV = """\
+# crmsync settings
+
+export CRMSYNC_LOG_LEVEL=DEBUG
+CRMSYNC_STATE_URL="sqlite:///state.db#not-a-comment=1"
+CRMSYNC_MAPPINGS_DIR='maps # here' # a comment after a value
+OTHER_TOOL_SETTING=
+CRMSYNC_JOBS_DIR = spaced
+CRMSYNC_RULES_FILE="rules
+file.yaml"
+"""
+
+
+def test_a_malformed_dotenv_line_is_refused_with_its_line_number(
+    clean_env: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    _write(
+        clean_env / ".env",
+        _VALID_DOTENV + "\nthis is not a dotenv line ===\nCRMSYNC_LOG_FORMAT=json\n"
+        "pat-na1-pasted-alone-0123\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert [str(problem).split(" (")[0] for problem in caught.value.problems] == [
+        ".env:11: not a dotenv line",
+        ".env:13: a name without '=' sets nothing",
+    ]
+    assert main(["config", "show"]) == 2
+    err = capsys.readouterr().err
+    assert ".env:11: not a dotenv line" in err
+    assert "this is not" not in err
+    assert "pat-na1-pasted-alone-0123" not in err  # a line may be a pasted secret
+    # python-dotenv's own notice numbers lines differently; ours is the one users see.
+    assert "could not parse" not in caplog.text
+
+    # Everything else in the file is valid dotenv syntax and loads as written.
+    _write(clean_env / ".env", _VALID_DOTENV)
+    settings = load_settings()
+    assert settings.log_level == "DEBUG"
+    assert settings.state_url == "sqlite:///state.db#not-a-comment=1"
+    assert settings.mappings_dir == Path("maps # here")
+    assert settings.jobs_dir == Path("spaced")
+    assert settings.rules_file == Path("rules\nfile.yaml")
