@@ -8,14 +8,13 @@ drive (``connector/<package>/commands.py``) and are registered here.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import SecretStr
+from pydantic import AnyUrl, SecretStr
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -23,6 +22,7 @@ from rich.table import Table
 from connector import __version__
 from connector.errors import ConfigError, CrmsyncError, ExitCode
 from connector.logs import configure_logging
+from connector.masking import mask_url, mask_urls_in, url_secrets
 from connector.runtime import tune_collector
 from connector.settings import (
     DEFAULT_CONFIG_FILE,
@@ -31,6 +31,7 @@ from connector.settings import (
     check_settings,
     explain_sources,
     load_settings,
+    url_credential_warnings,
 )
 
 __all__ = ["AppContext", "app", "main"]
@@ -75,6 +76,9 @@ def _secret_values(data: Any) -> list[str]:
         return [data.get_secret_value()]
     if isinstance(data, dict):
         return [secret for value in data.values() for secret in _secret_values(value)]
+    if isinstance(data, str | AnyUrl):
+        # A password or token written into a URL setting is scrubbed like any other secret.
+        return url_secrets(str(data))
     return []
 
 
@@ -109,9 +113,6 @@ def _root(
     ctx.obj = AppContext(config_file=config, env_file=env_file)
 
 
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
-
-
 def _masked(value: Any) -> Any:
     if isinstance(value, SecretStr):
         return "**********" if value.get_secret_value() else ""
@@ -119,9 +120,9 @@ def _masked(value: Any) -> Any:
         return str(value)
     if isinstance(value, dict):
         return {key: _masked(item) for key, item in value.items()}
-    if isinstance(value, str):
-        # URLs (the state store's, for one) may carry a password: user:secret@host.
-        return _URL_PASSWORD.sub(r"\1****@", value)
+    if isinstance(value, str | AnyUrl):
+        # Any URL setting (the state store's, a CRM's) may carry a password or token.
+        return mask_url(str(value))
     if value is None or isinstance(value, bool | int | float):
         return value
     return str(value)
@@ -168,7 +169,11 @@ def config_show(
 def config_check(ctx: typer.Context) -> None:
     """Check settings and the files they name; list every problem at once (exit 2)."""
     context: AppContext = ctx.obj
-    problems = check_settings(context.settings())
+    settings = context.settings()
+    sources = explain_sources(settings, context.config_file, context.env_file)
+    for warning in url_credential_warnings(settings, sources):
+        stderr.print(f"[bold yellow]warning:[/] {escape(str(warning))}")
+    problems = check_settings(settings)
     if problems:
         raise ConfigError(problems)
     stdout.print("configuration ok")
@@ -211,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         command.main(args=argv, prog_name="crmsync", standalone_mode=True)
     except CrmsyncError as error:
         # Escaped: error texts may hold brackets (``[400 INVALID_FIELD]``) rich would eat.
-        stderr.print(f"[bold red]error:[/] {escape(str(error))}")
+        # Masked: whatever URL a message names reaches the terminal without its credentials.
+        stderr.print(f"[bold red]error:[/] {escape(mask_urls_in(str(error)))}")
         return int(error.exit_code)
     except SystemExit as done:
         code = done.code

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Final
 
+from connector.masking import mask_urls_in
+
 __all__ = ["RedactingFilter", "add_secrets", "configure_logging", "redact"]
 
 _PATTERNS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
@@ -40,6 +42,8 @@ _PATTERNS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """Remove known secret values and anything shaped like a token or an address."""
+    # First, so a URL keeps its shape (``user:****@host``) and says what was there.
+    text = mask_urls_in(text)
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "[REDACTED]")

@@ -7,12 +7,21 @@ explicit ``mode``, never guessed from which values happen to be set.
 
 :func:`load_settings` returns the settings or raises :class:`ConfigError` listing every problem;
 :func:`explain_sources` says where each effective value came from; :func:`check_settings` finds
-problems pydantic cannot see (files that do not exist, credentials that are missing).
+problems pydantic cannot see (files that do not exist, credentials that are missing);
+:func:`url_credential_warnings` finds credentials written into a CRM URL.
+
+A CRM URL (``salesforce.login_url``, ``salesforce.instance_url``, ``hubspot.base_url``) must be
+``https://`` unless it points at this machine: every command that loads settings refuses plain
+``http://`` elsewhere, so no token can be sent unencrypted across a network. A ``.env`` line that
+is not ``NAME=value`` is refused with its line number rather than skipped.
 """
 
 from __future__ import annotations
 
 import difflib
+import io
+import ipaddress
+import logging
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -21,7 +30,9 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
+from dotenv.parser import parse_stream
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
@@ -40,6 +51,7 @@ from pydantic_settings import (
 )
 
 from connector.errors import ConfigError, Problem, display_path
+from connector.masking import embedded_credentials
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
@@ -59,6 +71,7 @@ __all__ = [
     "check_settings",
     "explain_sources",
     "load_settings",
+    "url_credential_warnings",
 ]
 
 ENV_PREFIX = "CRMSYNC_"
@@ -67,6 +80,29 @@ DEFAULT_ENV_FILE = Path(".env")
 DEFAULT_SALESFORCE_API_VERSION = "66.0"
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse_plain_http(url: AnyHttpUrl) -> AnyHttpUrl:
+    # Tokens and client secrets travel to these hosts; over plain http anyone on the path reads
+    # them. The sandbox serves HubSpot over http on 127.0.0.1, which never leaves the machine.
+    if url.scheme == "http" and not _is_loopback(url.host or ""):
+        raise ValueError(
+            "plain http:// would send credentials unencrypted; use https:// "
+            "(http is accepted only for 127.0.0.1, ::1 and localhost)"
+        )
+    return url
+
+
+_CrmUrl = Annotated[AnyHttpUrl, AfterValidator(_refuse_plain_http)]
 
 
 # --- Salesforce -------------------------------------------------------------------------------
@@ -121,8 +157,8 @@ class SalesforceSettings(BaseModel):
     model_config = _STRICT
 
     auth: SalesforceAuth | None = None
-    login_url: AnyHttpUrl = AnyHttpUrl("https://login.salesforce.com")
-    instance_url: AnyHttpUrl | None = None
+    login_url: _CrmUrl = AnyHttpUrl("https://login.salesforce.com")
+    instance_url: _CrmUrl | None = None
     ca_bundle: Path | None = None
     api_version: str = Field(default=DEFAULT_SALESFORCE_API_VERSION, pattern=r"^\d{2,3}\.0$")
     max_daily_share: float = Field(
@@ -178,7 +214,7 @@ class HubSpotSettings(BaseModel):
     model_config = _STRICT
 
     auth: HubSpotAuth | None = None
-    base_url: AnyHttpUrl = AnyHttpUrl("https://api.hubapi.com")
+    base_url: _CrmUrl = AnyHttpUrl("https://api.hubapi.com")
     ca_bundle: Path | None = None
     burst_limit_per_10s: int = Field(
         default=100, ge=1, le=1000, description="Requests per rolling 10 s for this app."
@@ -339,6 +375,48 @@ def _dotenv_line(env_file: Path | None, variable: str) -> int | None:
     return None
 
 
+def _dotenv_problems(env_file: Path | None) -> list[Problem]:
+    """Lines of the dotenv file that set nothing: not ``NAME=value`` syntax, or a name alone.
+
+    Parsed with python-dotenv's own parser, the one pydantic-settings loads the file with, so
+    what is accepted here is exactly what gets loaded (comments, blank lines, ``export NAME=``,
+    quoted values holding ``#`` or ``=``, empty values); python-dotenv skips the rest silently.
+    The line's text is never repeated: it may be a pasted secret. A file that cannot be read
+    at all raises :class:`ConfigError` at once (nothing else in it can be checked).
+    """
+    if env_file is None or not env_file.is_file():
+        return []
+    label = display_path(env_file)
+    try:
+        text = env_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            [Problem(where=label, line=line, message="not UTF-8 text", hint="save it as UTF-8")]
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            [Problem(where=label, message=f"cannot read the file ({exc.strerror})")]
+        ) from None
+    problems: list[Problem] = []
+    for binding in parse_stream(io.StringIO(text)):
+        if not binding.error and (binding.key is None or binding.value is not None):
+            continue
+        original = binding.original
+        # python-dotenv counts the blank lines before a binding as part of it.
+        skipped = original.string[: len(original.string) - len(original.string.lstrip())]
+        line = original.line + skipped.count("\n")
+        if binding.error:
+            message = "not a dotenv line"
+            hint = "write NAME=value, quote a value that holds spaces, quotes or '#', start a "
+            hint += "comment with '#'"
+        else:
+            message = "a name without '=' sets nothing"
+            hint = "write NAME=value (NAME= for an empty value), or start a comment with '#'"
+        problems.append(Problem(where=label, line=line, message=message, hint=hint))
+    return problems
+
+
 def _env_name(path: tuple[str, ...]) -> str:
     return ENV_PREFIX + "__".join(part.upper() for part in path)
 
@@ -439,10 +517,22 @@ def load_settings(
             Problem(where=display_path(files.config_file), message=f"not valid TOML: {exc}")
         )
         raise ConfigError(problems) from exc
+    # Listed with pydantic's findings: all problems at once.
+    problems = _dotenv_problems(files.env_file)
+    # python-dotenv would also log each of those lines, numbered from the blank lines before it.
+    dotenv_logger = logging.getLogger("dotenv.main")
+    mute = logging.Filter("(none)")  # passes only that logger's records: none
+    if problems:
+        dotenv_logger.addFilter(mute)
     try:
-        return _settings_class(files)(**overrides)
+        settings = _settings_class(files)(**overrides)
     except ValidationError as exc:
-        raise ConfigError(_problems_from(exc, files)) from None
+        raise ConfigError(problems + _problems_from(exc, files)) from None
+    finally:
+        dotenv_logger.removeFilter(mute)
+    if problems:
+        raise ConfigError(problems)
+    return settings
 
 
 def explain_sources(
@@ -534,3 +624,44 @@ def check_settings(settings: Settings, environ: Mapping[str, str] | None = None)
                 )
             )
     return problems
+
+
+_CRM_URL_SETTINGS = (
+    ("salesforce", "login_url"),
+    ("salesforce", "instance_url"),
+    ("hubspot", "base_url"),
+)
+
+
+def url_credential_warnings(
+    settings: Settings, sources: Mapping[str, SettingSource] | None = None
+) -> list[Problem]:
+    """CRM URL settings that carry credentials (userinfo or a secret-looking parameter).
+
+    Warnings, not errors: crmsync masks them wherever it shows a URL, but they belong in the
+    auth fields, which are kept as secrets. ``state_url`` is left out on purpose: a database URL
+    is how the state store is given its password (or use PGPASSWORD / ``~/.pgpass``).
+    ``sources`` (from :func:`explain_sources`) lets each warning say where the value was set.
+    """
+    warnings: list[Problem] = []
+    for system, name in _CRM_URL_SETTINGS:
+        value = getattr(getattr(settings, system), name)
+        found = embedded_credentials(str(value)) if value is not None else []
+        if not found:
+            continue
+        key = f"{system}.{name}"
+        source = (sources or {}).get(key)
+        where = str(source) if source is not None and source.kind != "default" else "settings"
+        warnings.append(
+            Problem(
+                where=where,
+                field=key,
+                message="the URL carries " + ", ".join(found),
+                hint=(
+                    f"remove them from {_env_name((system, name))} and use the auth fields "
+                    f"instead ({ENV_PREFIX}{system.upper()}__AUTH__MODE and its fields, README "
+                    "'Configuration')"
+                ),
+            )
+        )
+    return warnings

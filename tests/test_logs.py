@@ -65,3 +65,25 @@ def test_two_filters_with_different_secrets_both_redact_a_traceback() -> None:
     assert record.exc_text is not None
     assert "first-secret-1" not in record.exc_text
     assert "second-2" not in record.exc_text
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "kept"),
+    [
+        (
+            "cannot connect to postgresql://crm:hunter2pw@db/crmsync, retrying",
+            "hunter2pw",
+            "postgresql://crm:****@db/crmsync, retrying",
+        ),
+        (
+            "GET https://api.example.com/v1/x?sig=f00dfeed42&page=2 answered 500",
+            "f00dfeed42",
+            "https://api.example.com/v1/x?sig=****&page=2 answered 500",
+        ),
+        ("login at https://pw:s3cr3tvalue@127.0.0.1:8443/", "s3cr3tvalue", "pw:****@127.0.0.1"),
+    ],
+)
+def test_redact_masks_credentials_inside_urls(text: str, secret: str, kept: str) -> None:
+    cleaned = redact(text)
+    assert secret not in cleaned
+    assert kept in cleaned

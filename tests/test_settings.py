@@ -174,3 +174,180 @@ def test_usage_errors_exit_2_with_a_message(capsys: pytest.CaptureFixture[str]) 
     assert main(["config", "show", "--no-such-option"]) == 2
     assert "No such option" in capsys.readouterr().err
     assert main(["no-such-command"]) == 2
+
+
+SF_PASSWORD = "sfpass-8c1d2e"
+SF_TOKEN_USER = "00D5g000004AbcD!AQ0AQHkqFzWqwertyuiop"
+HS_KEY = "hubkey-4f0a9b77"
+PG_PASSWORD = "pgpass-77ab12"
+
+
+def test_config_show_masks_credentials_in_every_url_setting(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(
+        "CRMSYNC_SALESFORCE__LOGIN_URL", f"https://admin:{SF_PASSWORD}@acme.my.salesforce.com"
+    )
+    monkeypatch.setenv(
+        "CRMSYNC_SALESFORCE__INSTANCE_URL", f"https://{SF_TOKEN_USER}@acme.my.salesforce.com"
+    )
+    monkeypatch.setenv("CRMSYNC_HUBSPOT__BASE_URL", f"https://api.hubapi.com/?hapikey={HS_KEY}")
+    monkeypatch.setenv("CRMSYNC_STATE_URL", f"postgresql://crm@db/crmsync?password={PG_PASSWORD}")
+
+    assert main(["config", "show"]) == 0
+    table = capsys.readouterr().out
+    assert main(["config", "show", "--json"]) == 0
+    json_out = capsys.readouterr().out
+    for secret in (SF_PASSWORD, SF_TOKEN_USER, HS_KEY, PG_PASSWORD):
+        assert secret not in table
+        assert secret not in json_out
+    rows = json.loads(json_out)
+    assert rows["salesforce.login_url"]["value"] == "https://admin:****@acme.my.salesforce.com/"
+    assert rows["salesforce.instance_url"]["value"] == "https://****@acme.my.salesforce.com/"
+    assert rows["hubspot.base_url"]["value"] == "https://api.hubapi.com/?hapikey=****"
+    assert rows["state_url"]["value"] == "postgresql://crm@db/crmsync?password=****"
+
+
+def test_an_unreachable_state_store_is_named_without_its_password(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(
+        "CRMSYNC_STATE_URL", f"postgresql://crm@127.0.0.1:1/crmsync?password={PG_PASSWORD}"
+    )
+    assert main(["status"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot open the state store at" in err
+    assert "password=****" in err
+    assert PG_PASSWORD not in err
+
+
+def test_passwords_inside_url_settings_are_scrubbed_from_logs(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    monkeypatch.setenv(
+        "CRMSYNC_SALESFORCE__LOGIN_URL", f"https://admin:{SF_PASSWORD}@acme.my.salesforce.com"
+    )
+    assert main(["config", "show"]) == 0  # loads settings and configures logging as every command
+    # A library that echoes the password outside its URL (a Basic auth failure, say).
+    logging.getLogger("connector.test").warning("login refused for admin / %s", SF_PASSWORD)
+    err = capsys.readouterr().err
+    assert "login refused for admin" in err
+    assert SF_PASSWORD not in err
+
+
+def _complete_project(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files and credentials enough for ``config check`` to pass."""
+    (root / "mappings").mkdir()
+    (root / "jobs").mkdir()
+    _write(root / "config/rules.yaml", "version: 1\n")
+    monkeypatch.setenv("CRMSYNC_SALESFORCE__AUTH__MODE", "refresh_token")
+    monkeypatch.setenv("CRMSYNC_SALESFORCE__AUTH__CLIENT_ID", "3MVG9")
+    monkeypatch.setenv("CRMSYNC_SALESFORCE__AUTH__REFRESH_TOKEN", "5Aep861-refresh-value")
+    monkeypatch.setenv("CRMSYNC_HUBSPOT__AUTH__MODE", "private_app")
+    monkeypatch.setenv("CRMSYNC_HUBSPOT__AUTH__ACCESS_TOKEN", TOKEN)
+
+
+def test_config_check_warns_about_credentials_in_a_crm_url(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _complete_project(clean_env, monkeypatch)
+    assert main(["config", "check"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+    _write(
+        clean_env / ".env",
+        f"CRMSYNC_SALESFORCE__LOGIN_URL=https://admin:{SF_PASSWORD}@acme.my.salesforce.com\n",
+    )
+    monkeypatch.setenv("CRMSYNC_HUBSPOT__BASE_URL", f"https://api.hubapi.com/?hapikey={HS_KEY}")
+
+    code = main(["config", "check"])  # a warning, not an error: the URLs still work
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "configuration ok" in captured.out
+    err = " ".join(captured.err.split())
+    assert (
+        "warning: .env:1: salesforce.login_url: the URL carries a user name and password "
+        "(remove them from CRMSYNC_SALESFORCE__LOGIN_URL and use the auth fields instead"
+    ) in err
+    assert (
+        "warning: environment CRMSYNC_HUBSPOT__BASE_URL: hubspot.base_url: the URL carries the "
+        "query parameter 'hapikey'"
+    ) in err
+    assert SF_PASSWORD not in err
+    assert HS_KEY not in err
+
+
+@pytest.mark.parametrize(
+    ("variable", "field"),
+    [
+        ("CRMSYNC_SALESFORCE__LOGIN_URL", "salesforce.login_url"),
+        ("CRMSYNC_SALESFORCE__INSTANCE_URL", "salesforce.instance_url"),
+        ("CRMSYNC_HUBSPOT__BASE_URL", "hubspot.base_url"),
+    ],
+)
+def test_plain_http_to_a_crm_host_is_refused_unless_it_is_loopback(
+    clean_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    field: str,
+) -> None:
+    # The sandbox serves HubSpot over plain http on 127.0.0.1: loopback stays allowed.
+    for url in ("http://127.0.0.1:8080", "http://[::1]:8080", "http://localhost:8080"):
+        monkeypatch.setenv(variable, url)
+        load_settings()
+    monkeypatch.setenv(variable, "http://crm.example.com")
+    # Refused when settings load, so every command (sync included) stops before connecting.
+    with pytest.raises(ConfigError, match=f"{field}: plain http:// would send credentials"):
+        load_settings()
+    assert main(["config", "check"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"environment {variable}: {field}: plain http:// would send credentials" in err
+    assert "use https://" in err
+
+
+_VALID_DOTENV = """\
+# crmsync settings
+
+export CRMSYNC_LOG_LEVEL=DEBUG
+CRMSYNC_STATE_URL="sqlite:///state.db#not-a-comment=1"
+CRMSYNC_MAPPINGS_DIR='maps # here' # a comment after a value
+OTHER_TOOL_SETTING=
+CRMSYNC_JOBS_DIR = spaced
+CRMSYNC_RULES_FILE="rules
+file.yaml"
+"""
+
+
+def test_a_malformed_dotenv_line_is_refused_with_its_line_number(
+    clean_env: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    _write(
+        clean_env / ".env",
+        _VALID_DOTENV + "\nthis is not a dotenv line ===\nCRMSYNC_LOG_FORMAT=json\n"
+        "pat-na1-pasted-alone-0123\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert [str(problem).split(" (")[0] for problem in caught.value.problems] == [
+        ".env:11: not a dotenv line",
+        ".env:13: a name without '=' sets nothing",
+    ]
+    assert main(["config", "show"]) == 2
+    err = capsys.readouterr().err
+    assert ".env:11: not a dotenv line" in err
+    assert "this is not" not in err
+    assert "pat-na1-pasted-alone-0123" not in err  # a line may be a pasted secret
+    # python-dotenv's own notice numbers lines differently; ours is the one users see.
+    assert "could not parse" not in caplog.text
+
+    # Everything else in the file is valid dotenv syntax and loads as written.
+    _write(clean_env / ".env", _VALID_DOTENV)
+    settings = load_settings()
+    assert settings.log_level == "DEBUG"
+    assert settings.state_url == "sqlite:///state.db#not-a-comment=1"
+    assert settings.mappings_dir == Path("maps # here")
+    assert settings.jobs_dir == Path("spaced")
+    assert settings.rules_file == Path("rules\nfile.yaml")

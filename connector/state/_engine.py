@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from connector.errors import StateError
+from connector.masking import mask_url
 
 __all__ = ["READ_ONLY", "create_state_engine", "describe_url", "normalise_url"]
 
@@ -46,8 +47,8 @@ def normalise_url(url: str) -> URL:
 
 
 def describe_url(url: URL) -> str:
-    """The URL as it may appear in messages: never with a password."""
-    return url.render_as_string(hide_password=True)
+    """The URL as it may appear in messages: never with a password, in userinfo or query."""
+    return mask_url(url.render_as_string(hide_password=True))
 
 
 def create_state_engine(url: URL, *, busy_timeout: float) -> Engine:

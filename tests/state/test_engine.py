@@ -77,9 +77,16 @@ def test_unsupported_urls_are_refused(url: str, message: str) -> None:
         normalise_url(url)
 
 
-def test_an_unreachable_server_is_a_state_error_without_the_password() -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://crm:hunter2@127.0.0.1:1/crm",
+        "postgresql://crm@127.0.0.1:1/crm?password=hunter2",
+    ],
+)
+def test_an_unreachable_server_is_a_state_error_without_the_password(url: str) -> None:
     with pytest.raises(StateError, match="cannot open the state store") as caught:
-        StateStore.open("postgresql://crm:hunter2@127.0.0.1:1/crm", busy_timeout=1)
+        StateStore.open(url, busy_timeout=1)
     assert "hunter2" not in str(caught.value)
 
 
