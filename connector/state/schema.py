@@ -38,6 +38,7 @@ __all__ = [
     "run_locks",
     "runs",
     "stage_transitions",
+    "store_keys",
 ]
 
 VERSION_TABLE = "crmsync_schema_version"
@@ -216,4 +217,15 @@ activities = Table(
     Column("deleted", Boolean, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_activities_record", "system", "record_type", "record_id"),
+)
+
+# Revision 0004: secrets the store keeps for itself, one per purpose, made on first use. The
+# "plan" key signs plan files (HMAC), so that a plan is applied only as it was made and only
+# against the store it was made with. Not personal data; never shown or logged.
+store_keys = Table(
+    "store_keys",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )

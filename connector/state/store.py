@@ -14,7 +14,7 @@
         store.runs.finish(run.id, RunOutcome.SUCCEEDED, counts=...)
 
 Every part (``people``, ``links``, ``cursors``, ``provenance``, ``runs``, ``transitions``,
-``dead_letters``) commits each call on its own, or joins the calling thread's
+``dead_letters``, ``keys``) commits each call on its own, or joins the calling thread's
 :meth:`StateStore.transaction`. The run lock always commits on its own.
 """
 
@@ -38,6 +38,7 @@ from connector.state.activities import ActivityStore
 from connector.state.buffer import DirtyStore, ObservationStore
 from connector.state.cursors import CursorStore
 from connector.state.dead_letters import DeadLetterStore
+from connector.state.keys import KeyStore
 from connector.state.links import LinkStore
 from connector.state.locks import RunLocks
 from connector.state.models import Backoff, ForgetResult
@@ -65,6 +66,7 @@ class StateStore:
         self.observations = ObservationStore(self._db)
         self.dirty = DirtyStore(self._db)
         self.activities = ActivityStore(self._db)
+        self.keys = KeyStore(self._db)
 
     @classmethod
     def open(
