@@ -10,6 +10,7 @@ at once. Writing back keeps the admin's comments and ordering.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
@@ -59,6 +60,9 @@ class YamlDocument:
 
     path: Path
     data: Any  # CommentedMap / CommentedSeq / scalar, as ruamel.yaml returns it
+    # SHA-256 of the exact bytes parsed: a plan records it, so that applying the plan under
+    # an edited file is refused (connector/sync/plan_seal.py).
+    sha256: str = ""
 
     @property
     def name(self) -> str:
@@ -103,7 +107,9 @@ def load_yaml(path: Path, error: type[DefinitionError] = DefinitionError) -> Yam
     """Parse ``path``; raise ``error`` with the line and column of a syntax problem."""
     name = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        # Universal newlines, as ``read_text`` reads them: positions stay what they were.
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError:
         raise error([Problem(where=name, message="file not found")]) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -130,7 +136,7 @@ def load_yaml(path: Path, error: type[DefinitionError] = DefinitionError) -> Yam
         raise error([Problem(where=name, message=f"not valid YAML: {exc}")]) from None
     if data is None:
         raise error([Problem(where=name, message="file is empty", hint="see the shipped example")])
-    return YamlDocument(path=path, data=data)
+    return YamlDocument(path=path, data=data, sha256=hashlib.sha256(raw).hexdigest())
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

@@ -172,7 +172,7 @@ def _value_map(entry: MapEntry, closed: bool) -> ValueMap:
     return ValueMap(entry.name, dict(raw.outbound), inbound, closed=closed, origins=origins)
 
 
-def _build(fields: list[FieldEntry], maps: list[MapEntry], files: list[str]) -> MappingSet:
+def _build(fields: list[FieldEntry], maps: list[MapEntry], files: dict[str, str]) -> MappingSet:
     stage_map_names = {
         name
         for entry in fields
@@ -211,7 +211,7 @@ def _build(fields: list[FieldEntry], maps: list[MapEntry], files: list[str]) -> 
                 target_origins=targets,
             )
         )
-    return MappingSet(FORMAT_VERSION, tuple(files), tuple(mappings), value_maps)
+    return MappingSet(FORMAT_VERSION, tuple(files), tuple(mappings), value_maps, sha256=files)
 
 
 def load_mappings(mappings_dir: Path) -> MappingSet:
@@ -235,12 +235,14 @@ def load_mappings(mappings_dir: Path) -> MappingSet:
     problems: list[Problem] = []
     fields: list[FieldEntry] = []
     maps: list[MapEntry] = []
+    files: dict[str, str] = {}
     for path in paths:
         try:
             document = load_yaml(path, MappingError)
         except MappingError as error:
             problems.extend(error.problems)
             continue
+        files[document.name] = document.sha256
         file_fields, file_maps, file_problems = _parse(document)
         problems.extend(file_problems)
         fields.extend(file_fields)
@@ -250,4 +252,4 @@ def load_mappings(mappings_dir: Path) -> MappingSet:
         # Sorted as an admin reads: file by file, top to bottom.
         problems.sort(key=lambda p: (p.where, p.line or 0, p.column or 0))
         raise MappingError(problems)
-    return _build(fields, maps, [display_path(path) for path in paths])
+    return _build(fields, maps, files)

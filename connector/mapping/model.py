@@ -155,6 +155,8 @@ class MappingSet:
     files: tuple[str, ...]
     mappings: tuple[FieldMapping, ...]
     value_maps: Mapping[str, ValueMap] = field(default_factory=dict)
+    # Each of ``files``' SHA-256, of the bytes read: a plan records them (see sync/plan_seal.py).
+    sha256: Mapping[str, str] = field(default_factory=dict)
     # The set is immutable: lookups asked once per person and record are computed once.
     _lookups: dict[tuple[Any, ...], Any] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -162,6 +164,7 @@ class MappingSet:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "value_maps", MappingProxyType(dict(self.value_maps)))
+        object.__setattr__(self, "sha256", MappingProxyType(dict(self.sha256)))
 
     def __iter__(self) -> Iterator[FieldMapping]:
         return iter(self.mappings)

@@ -37,6 +37,7 @@ class Rules:
 
     source: RulesFile
     path: Path | None = None
+    sha256: str = ""  # of the file's bytes as read: a plan records it (sync/plan_seal.py)
     compiled: Compiled = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -207,4 +208,4 @@ def load_rules(path: Path) -> Rules:
     if problems or parsed is None:
         problems.sort(key=lambda problem: (problem.line or 0, problem.column or 0))
         raise RulesError(problems)
-    return Rules(source=parsed, path=path)
+    return Rules(source=parsed, path=path, sha256=document.sha256)

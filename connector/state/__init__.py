@@ -10,7 +10,9 @@ owner-only, 0o600 and 0o700):
   crmsync wrote (values of mapped fields, so personal data too);
 - stage transitions (person, from, to, rules version, reasons, run), dead letters (target
   record, fields, the refused payload, redacted error), runs (counts, API calls, report),
-  stream cursors and run locks.
+  stream cursors and run locks;
+- keys the store makes for itself (the one that signs plan files): not personal data, never
+  shown or logged.
 
 ``StateStore.forget(email)`` erases a person and every row about them.
 """
@@ -20,6 +22,7 @@ from connector.state.activities import ActivityStore, ScoringActivity, StoredAct
 from connector.state.buffer import DirtyStore, NewObservation, ObservationStore, Observed
 from connector.state.cursors import CursorStore
 from connector.state.dead_letters import DeadLetterStore
+from connector.state.keys import KeyStore
 from connector.state.links import LinkStore
 from connector.state.locks import DEFAULT_TTL, RunLocks, default_holder
 from connector.state.models import (
@@ -57,6 +60,7 @@ __all__ = [
     "DirtyStore",
     "ForgetResult",
     "JsonValue",
+    "KeyStore",
     "Lease",
     "Link",
     "LinkReason",

@@ -41,6 +41,7 @@ __all__ = [
     "run_locks",
     "runs",
     "stage_transitions",
+    "store_keys",
     "write_intents",
 ]
 
@@ -273,4 +274,15 @@ identity_issues = Table(
     Column("resolved_at", UtcDateTime, nullable=True, index=True),
     Column("resolution", String(40), nullable=True),
     Column("note", String(500), nullable=True),
+)
+
+# Revision 0005: secrets the store keeps for itself, one per purpose, made on first use. The
+# "plan" key signs plan files (HMAC), so that a plan is applied only as it was made and only
+# against the store it was made with. Not personal data; never shown or logged.
+store_keys = Table(
+    "store_keys",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )

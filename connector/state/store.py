@@ -14,7 +14,7 @@
         store.runs.finish(run.id, RunOutcome.SUCCEEDED, counts=...)
 
 Every part (``people``, ``links``, ``cursors``, ``provenance``, ``runs``, ``transitions``,
-``dead_letters``) commits each call on its own, or joins the calling thread's
+``dead_letters``, ``keys``) commits each call on its own, or joins the calling thread's
 :meth:`StateStore.transaction`. The run lock always commits on its own.
 """
 
@@ -42,6 +42,7 @@ from connector.state.dead_letters import DeadLetterStore
 from connector.state.gone import GoneStore
 from connector.state.intents import IntentStore
 from connector.state.issues import IdentityIssueStore
+from connector.state.keys import KeyStore
 from connector.state.links import LinkStore
 from connector.state.locks import RunLocks
 from connector.state.models import Backoff, ForgetResult
@@ -72,6 +73,7 @@ class StateStore:
         self.gone = GoneStore(self._db)
         self.intents = IntentStore(self._db)
         self.issues = IdentityIssueStore(self._db)
+        self.keys = KeyStore(self._db)
 
     @classmethod
     def open(

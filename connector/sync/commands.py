@@ -21,7 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from connector.errors import ConfigError, ExitCode, Problem
+from connector.errors import ConfigError, ExitCode, Problem, display_path
 from connector.funnel import normalise_email
 from connector.settings import Settings
 from connector.state import StateStore
@@ -209,7 +209,7 @@ def apply_command(
         progress_reporter(not as_json) as progress,
         connected(settings, progress=progress) as engine,
     ):
-        report = engine.apply_plan(plan)
+        report = engine.apply_plan(plan, source=display_path(plan_file))
     _finish(report, as_json)
 
 

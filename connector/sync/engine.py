@@ -34,6 +34,7 @@ from connector.sync.decide import CreatePolicy, DeletePolicy, PersonInputs, Pers
 from connector.sync.intents import intents, settle_intents
 from connector.sync.normalise import Normaliser
 from connector.sync.plan import Plan, RecordPlan, stale
+from connector.sync.plan_seal import check_plan, seal_plan
 from connector.sync.pull import (
     PullStats,
     pull_activity,
@@ -337,9 +338,9 @@ class SyncEngine:
             created_at=report.started_at,
             run_id=report.run_id,
             rules_version=self.rules.compiled.version,
-            mappings_digest=",".join(self.mappings.files),
             records=tuple(records),
         )
+        plan = seal_plan(plan, self.store, self.mappings, self.rules)
         return plan, report
 
     def sync(self, *, job: str = "sync", backfill: bool = False) -> RunReport:
@@ -375,9 +376,14 @@ class SyncEngine:
                 self._sync_chunk(batch, scoring_time(run_start), report.run_id, report, writer)
                 lease.renew()
 
-    def apply_plan(self, plan: Plan, *, job: str = "apply") -> RunReport:
+    def apply_plan(self, plan: Plan, *, job: str = "apply", source: str = "plan") -> RunReport:
         """Execute a saved plan. Records changed in the CRM since the plan was made are
-        refused as stale (and reported); their people are planned again by the next sync."""
+        refused as stale (and reported); their people are planned again by the next sync.
+
+        A plan whose seal does not hold (edited, made under other mappings or rules, or
+        against another state store) is refused first, before anything is read or written;
+        ``source`` names it (its file) in the message."""
+        check_plan(plan, source, self.store, self.mappings, self.rules)
         with self._recorded(job) as (report, _):
             report.add_pull(self.pull(report.started_at, run_id=report.run_id))
             refs = {

@@ -3,24 +3,36 @@
 A plan is data. ``crmsync plan --out plan.json`` writes one; ``crmsync apply plan.json`` executes
 it later, refusing records that changed in the CRM since the plan was made (the record's
 modification time is part of each entry). ``crmsync sync`` makes a plan and applies it in one run.
+
+A plan file is untrusted input when it comes back: a person may have edited it, or it may be
+any file at all. :func:`read_plan` bounds its size, refuses JSON no plan holds (non-finite or
+huge numbers, deep nesting) and reports every problem without a traceback; the plan's seal
+(:mod:`connector.sync.plan_seal`) then says whether it is exactly the plan crmsync made, under
+the mappings, rules and state store in use now.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from connector.errors import ConfigError, Problem, System, display_path
 from connector.funnel import FunnelStage, UtcDatetime
 
 __all__ = [
+    "MAX_PLAN_BYTES",
+    "PLAN_FORMAT",
+    "DefinitionFile",
+    "DefinitionKind",
     "FieldChange",
     "Plan",
     "PlanFormatError",
@@ -31,8 +43,16 @@ __all__ = [
     "stale",
 ]
 
-PLAN_FORMAT: Literal[1] = 1
+# Format 2 carries the seal (definitions, state store, digest). Format 1 plans cannot be
+# checked, so they are refused rather than applied on trust.
+PLAN_FORMAT: Literal[2] = 2
+# About 2 KB a record: some 90,000 records. A plan is for review; a bigger change is a sync.
+MAX_PLAN_BYTES = 200 * 1024 * 1024
+_MAX_PROBLEMS = 20  # a broken file may hold millions of problems; the first few say enough
+_MAX_INT = 2**63 - 1  # no CRM number is larger
+_REPLAN = "make a new plan with `crmsync plan --out FILE`"
 JsonScalar = str | int | float | bool | None
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -76,18 +96,39 @@ class RecordPlan(BaseModel):
         return {change.field: change.new for change in self.changes}
 
 
-class Plan(BaseModel):
-    """A whole run's writes, in the order they will be applied."""
+class DefinitionKind(StrEnum):
+    MAPPINGS = "mappings"
+    RULES = "rules"
+
+
+class DefinitionFile(BaseModel):
+    """One mappings or rules file a plan was made with, and the SHA-256 of its bytes."""
 
     model_config = _FROZEN
 
-    format: Literal[1] = PLAN_FORMAT
+    kind: DefinitionKind
+    name: str  # the file's name, not its directory: a plan may be applied from elsewhere
+    sha256: Sha256
+
+
+class Plan(BaseModel):
+    """A whole run's writes, in the order they will be applied.
+
+    ``definitions``, ``state_store`` and ``digest`` are the seal, filled in by
+    :func:`connector.sync.plan_seal.seal_plan`; a plan without them is never applied.
+    """
+
+    model_config = _FROZEN
+
+    format: Literal[2] = PLAN_FORMAT
     created_at: UtcDatetime
     run_id: str
     rules_version: str
-    mappings_digest: str = Field(description="Changes when the mappings change.")
+    definitions: tuple[DefinitionFile, ...] = ()
+    state_store: str = Field(default="", description="Fingerprint of the signing store's key.")
     records: tuple[RecordPlan, ...] = ()
     notes: tuple[str, ...] = ()
+    digest: str = Field(default="", description="HMAC-SHA256 of everything else, canonical.")
 
     def by_target(self) -> Iterator[tuple[tuple[System, str, WriteKind], list[RecordPlan]]]:
         """Records grouped by (system, object type, kind), each group in plan order."""
@@ -112,41 +153,168 @@ class Plan(BaseModel):
         return dict(sorted(counts.items()))
 
     def write(self, path: Path) -> None:
-        """Write the plan as JSON; it holds personal data, so the file is owner-only."""
+        """Write the plan as JSON; it holds personal data, so the file is owner-only.
+
+        A plan larger than ``apply`` reads is refused here, before a file exists to try.
+        """
+        data = self.model_dump_json(indent=2).encode("utf-8")
+        if len(data) > MAX_PLAN_BYTES:
+            raise PlanFormatError(
+                [
+                    Problem(
+                        where=display_path(path),
+                        message=(
+                            f"the plan is {_megabytes(len(data))} ({len(self.records)} records), "
+                            f"more than `crmsync apply` reads ({_megabytes(MAX_PLAN_BYTES)})"
+                        ),
+                        hint="review it with `crmsync sync --dry-run`, then run `crmsync sync`",
+                    )
+                ]
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(self.model_dump_json(indent=2), encoding="utf-8")
-        tmp.chmod(0o600)
+        # Created owner-only, so the personal data is never readable by others, even briefly.
+        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+        tmp.chmod(0o600)  # an older tmp file left behind keeps its mode through O_CREAT
         tmp.replace(path)
 
 
 class PlanFormatError(ConfigError):
+    """A plan file that cannot be applied: unreadable, malformed, or failing its seal."""
+
     title = "plan file error"
 
 
-def read_plan(path: Path) -> Plan:
-    """Read a plan written by ``crmsync plan --out``; every problem is reported."""
-    where = display_path(path)
+class _Refused(ValueError):
+    """JSON that parses but that no plan holds (raised from the decoder's hooks)."""
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):,.0f} MB"
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Refused(f"not a finite number: {text[:24]}")
+    return value
+
+
+def _bounded(text: str) -> int:
+    # By length first: int() of a long digit string is slow, and refused past 4,300 digits.
+    if len(text) > 20 or abs(value := int(text)) > _MAX_INT:
+        raise _Refused(f"number too large ({len(text.lstrip('-'))} digits)")
+    return value
+
+
+def _constant(name: str) -> float:
+    raise _Refused(f"not a finite number: {name}")
+
+
+def _load(path: Path, where: str) -> Any:
+    """The JSON in ``path``, within the size bound; every failure as a PlanFormatError."""
+
+    def refused(
+        message: str, hint: str = _REPLAN, line: int | None = None, column: int | None = None
+    ) -> PlanFormatError:
+        problem = Problem(where=where, message=message, hint=hint, line=line, column=column)
+        return PlanFormatError([problem])
+
+    too_large = refused(
+        f"larger than {_megabytes(MAX_PLAN_BYTES)}, the most a plan may be",
+        hint="crmsync writes no plan this large; check that this is the plan file",
+    )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_PLAN_BYTES:
+            raise too_large
+        with path.open("rb") as file:
+            raw = file.read(MAX_PLAN_BYTES + 1)  # a file growing, or not a regular file
     except FileNotFoundError:
-        raise PlanFormatError([Problem(where=where, message="file not found")]) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PlanFormatError([Problem(where=where, message=f"not a plan file: {exc}")]) from None
+        raise refused("file not found", hint="give the file `crmsync plan --out` wrote") from None
+    except OSError as exc:
+        raise refused(f"cannot read file: {exc.strerror or exc}", hint="") from None
+    if len(raw) > MAX_PLAN_BYTES:
+        raise too_large
     try:
-        return Plan.model_validate(data)
-    except ValidationError as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise refused(f"not UTF-8 text (byte {exc.start}): not a plan file") from None
+    try:
+        return json.loads(text, parse_float=_finite, parse_int=_bounded, parse_constant=_constant)
+    except json.JSONDecodeError as exc:
+        raise refused(f"not valid JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
+    except _Refused as exc:
+        raise refused(str(exc)) from None
+    except RecursionError:
+        raise refused("nested too deeply: not a plan file") from None
+    except ValueError as exc:  # anything else the decoder refuses
+        raise refused(f"not valid JSON: {exc}") from None
+
+
+def _check_format(data: Any, where: str) -> None:
+    """Refuse what is not a plan of this format, saying why, before field-by-field checks."""
+
+    def refused(message: str, hint: str = _REPLAN) -> PlanFormatError:
+        return PlanFormatError([Problem(where=where, field="format", message=message, hint=hint)])
+
+    if not isinstance(data, dict):
         raise PlanFormatError(
             [
                 Problem(
                     where=where,
-                    field=".".join(str(part) for part in detail["loc"]),
-                    message=str(detail["msg"]),
-                    hint="make a new plan with `crmsync plan --out FILE`",
+                    message=f"expected a JSON object (a plan), found {_kind(data)}",
+                    hint=_REPLAN,
                 )
-                for detail in exc.errors(include_input=False, include_url=False)
             ]
-        ) from None
+        )
+    version = data.get("format")
+    if "format" not in data:
+        raise refused("no plan format: not a plan file crmsync wrote")
+    if type(version) is int and version < PLAN_FORMAT:
+        raise refused(
+            f"plan format {version}, written by an older crmsync: it carries no digest, so "
+            "nothing can tell whether it was changed after it was made"
+        )
+    if type(version) is int and version > PLAN_FORMAT:
+        raise refused(
+            f"plan format {version} is from a newer crmsync (this one reads {PLAN_FORMAT})",
+            hint=f"apply it with the crmsync that made it, or {_REPLAN}",
+        )
+
+
+def _kind(value: Any) -> str:
+    names = {list: "a list", str: "a string", bool: "true or false", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def read_plan(path: Path) -> Plan:
+    """Read a plan written by ``crmsync plan --out``; every problem is reported.
+
+    This checks the file's shape only. Whether it is the plan crmsync made, unchanged, is
+    :func:`connector.sync.plan_seal.check_plan`'s question (``apply_plan`` asks it).
+    """
+    where = display_path(path)
+    data = _load(path, where)
+    _check_format(data, where)
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as exc:
+        details = exc.errors(include_input=False, include_url=False)
+        problems = [
+            Problem(
+                where=where,
+                field=".".join(str(part) for part in detail["loc"]),
+                message=str(detail["msg"]),
+                hint=_REPLAN,
+            )
+            for detail in details[:_MAX_PROBLEMS]
+        ]
+        if len(details) > _MAX_PROBLEMS:
+            more = len(details) - _MAX_PROBLEMS
+            problems.append(Problem(where=where, message=f"and {more:,} more problems"))
+        raise PlanFormatError(problems) from None
 
 
 def stale(record: RecordPlan, current_modified_at: datetime | None) -> bool:
