@@ -40,6 +40,16 @@ class SfError(Exception):
         return {"message": self.message, "errorCode": self.status_code, "fields": list(self.fields)}
 
 
+def _utf16_length(text: str) -> int:
+    """A text's length as Salesforce measures it against a field's length: in UTF-16 code
+    units, so an emoji counts two. Salesforce is a Java platform; Help article 005166849
+    ("Surrogate Pair Characters Are Treated as Two Characters") says formulas and the Apex String
+    class count a surrogate pair as two. Where an org counts code points instead, this is the
+    stricter count, so a connector that counts code points fails against the emulator rather
+    than against a customer's org."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def _label(spec: FieldSpec) -> str:
     if spec.label:
         return spec.label
@@ -92,7 +102,7 @@ def coerce(spec: FieldSpec, value: Any) -> Any:
                 "MALFORMED_ID", f"{_label(spec)}: id value of incorrect type: {text}", (spec.name,)
             )
         return to_18(text) if len(text) == 15 else text
-    if spec.length and len(text) > spec.length:
+    if spec.length and _utf16_length(text) > spec.length:
         raise SfError(
             "STRING_TOO_LONG",
             f"{_label(spec)}: data value too large: {text} (max length={spec.length})",

@@ -163,6 +163,16 @@ def test_writes_bump_modstamps_to_now_and_refuse_bad_values(store: SalesforceSto
     }
 
 
+def test_text_lengths_count_utf16_code_units_as_salesforce_does(store: SalesforceStore) -> None:
+    # Title holds 128: 64 emoji are 128 UTF-16 code units, 65 are 130 (Help article 005166849).
+    writer = Writer(store)
+    lead = next(iter(store.table("Lead").rows))
+    assert writer.prepare_update("Lead", lead, {"Title": "😀" * 64}).values == {"Title": "😀" * 64}
+    with pytest.raises(SfError) as raised:
+        writer.prepare_update("Lead", lead, {"Title": "😀" * 65})
+    assert raised.value.status_code == "STRING_TOO_LONG"
+
+
 def test_create_requires_fields_and_external_ids_are_unique(store: SalesforceStore) -> None:
     writer = Writer(store)
     with pytest.raises(SfError) as missing:
