@@ -66,7 +66,9 @@ def _wrong_type(spec: FieldSpec, value: Any) -> SfError:
 
 def coerce(spec: FieldSpec, value: Any) -> Any:
     """The stored value for ``value`` written to ``spec``; raise :class:`SfError` if refused."""
-    if value is None or (value == "" and spec.type not in ("string", "textarea")):
+    # Salesforce keeps no empty strings: "" saves as null, in text fields too (a required one
+    # is then missing). https://salesforce.stackexchange.com/questions/333174
+    if value is None or value == "":
         if spec.type == "boolean":
             return False
         if not spec.nillable:
@@ -140,4 +142,8 @@ def _number(spec: FieldSpec, value: Any) -> int | float:
         if number != int(number):
             raise _wrong_type(spec, value)
         return int(number)
-    return round(number, spec.scale) if spec.scale or spec.precision else number
+    # Decimals are stored as sent: the API does not round to the field's decimal places, only
+    # the UI does (Salesforce Knowledge Article 000212661, "Why is the field of data type number
+    # storing more numbers in decimal places than defined?"). Rounding here made the emulator
+    # hold a value a real org would not, which the next sync read as a user's edit.
+    return number
