@@ -305,6 +305,25 @@ def synced(sandbox: Sandbox, state_url: str) -> Settings:
     return settings
 
 
+def assert_the_next_run_writes_nothing(sandbox: Sandbox, settings: Settings) -> None:
+    next_second()
+    before, stamped = writes(sandbox), stamps(sandbox)
+    with connected(settings) as engine:
+        second = engine.sync()
+    assert second.written_total == 0, second.to_json()
+    assert writes(sandbox) == before
+    assert stamps(sandbox) == stamped, "the second sync changed records"
+
+    # Stronger than "the people the second run saw write nothing": everyone re-evaluated (the
+    # daily rescore, a rules change) still plans nothing, so no value is waiting to echo.
+    with connected(settings) as engine:
+        engine.mark_everyone("check")
+        plan, _ = engine.plan()
+    assert [(r.record_id, [c.field for c in r.changes]) for r in plan.records] == []
+    with StateStore.from_settings(settings) as store:
+        assert store.dead_letters.list() == []
+
+
 def test_hostile_values_round_trip_and_the_next_run_writes_nothing(
     sandbox: Sandbox, state_url: str
 ) -> None:
@@ -321,22 +340,33 @@ def test_hostile_values_round_trip_and_the_next_run_writes_nothing(
     wrong = check_created(sandbox, lengths, *created) + check_edited(sandbox, lengths, *edited)
     assert wrong == []
 
-    next_second()
-    before, stamped = writes(sandbox), stamps(sandbox)
-    with connected(settings) as engine:
-        second = engine.sync()
-    assert second.written_total == 0, second.to_json()
-    assert writes(sandbox) == before
-    assert stamps(sandbox) == stamped, "the second sync changed records"
-
-    # Stronger than "the people the second run saw write nothing": everyone re-evaluated (the
-    # daily rescore, a rules change) still plans nothing, so no value is waiting to echo.
-    with connected(settings) as engine:
-        engine.mark_everyone("check")
-        plan, _ = engine.plan()
-    assert [(r.record_id, [c.field for c in r.changes]) for r in plan.records] == []
-
+    assert_the_next_run_writes_nothing(sandbox, settings)
     wrong = check_created(sandbox, lengths, *created) + check_edited(sandbox, lengths, *edited)
     assert wrong == []
-    with StateStore.from_settings(settings) as store:
-        assert store.dead_letters.list() == []
+
+
+def test_hostile_values_read_by_a_bulk_backfill_then_by_rest_agree(
+    sandbox: Sandbox, state_url: str
+) -> None:
+    # The first sync of a store backfills through Bulk API 2.0 (CSV: quoted CRLF, NUL, quotes,
+    # empty meaning null); the runs after it read the same records through REST (JSON). Any
+    # disagreement between the two readings would show as a write in the second run.
+    reset(sandbox)
+    lengths = lead_lengths(sandbox)
+    created = seed_hostile_people(sandbox, lengths)
+    settings = settings_for(sandbox, state_url)
+    bulk = settings.salesforce.model_copy(update={"bulk_threshold": 1})
+    settings = settings.model_copy(update={"salesforce": bulk})
+    next_second()
+
+    with connected(settings) as engine:
+        first = engine.sync()
+    bulk_reads = [
+        e for e in calls(sandbox) if e.startswith("salesforce GET") and "/jobs/query/" in e
+    ]
+    assert bulk_reads, "the backfill read Salesforce through Bulk API 2.0"
+    assert first.to_json()["rejections"] == []
+    assert check_created(sandbox, lengths, *created) == []
+
+    assert_the_next_run_writes_nothing(sandbox, settings)
+    assert check_created(sandbox, lengths, *created) == []
