@@ -19,7 +19,10 @@ as Python's ``str.strip`` does it, or blank when nothing is left: the ``trim`` t
   numbers or dates that are text.
 * A text value in HubSpot's ``annualrevenue`` (a text property on contacts) that is not a number
   is not read (a data issue); one that is a number reaches Salesforce's AnnualRevenue as that
-  number, unrounded (the Salesforce API stores decimals as sent).
+  number, unrounded: the API stores decimals as sent and only the UI rounds to the field's
+  decimal places (Salesforce Knowledge Article 000212661).
+* Salesforce keeps no empty strings: ``""`` saves as null
+  (https://salesforce.stackexchange.com/questions/333174), so blank and empty compare equal.
 * Salesforce requires LastName and Company on a Lead. A person HubSpot has no such value for is
   created with crmsync's placeholder ``[not provided]``, which reads back as blank: it is never
   copied into HubSpot.
@@ -31,8 +34,14 @@ count a surrogate pair as two characters and that the Apex String class does the
 ``String.length()`` is "the number of 16-bit Unicode characters in the string". Describe's
 ``length`` is a count of "Unicode characters (not bytes)" (Help article 000381913). Counting
 UTF-16 code units is never longer than what Salesforce holds, whichever of the two counts it
-applies to a field, so crmsync truncates by it and the emulator enforces it (it used to count
-code points, which let a 128-emoji title through that a real org refuses with STRING_TOO_LONG).
+applies to a field, so crmsync truncates by it and the emulator enforces it. (Both used to count
+code points: crmsync sent 128 emoji to the 128-character Title, which an org counting as Java
+does refuses with STRING_TOO_LONG, and the emulator let it through.)
+
+The second test reads the same values through a Bulk API 2.0 backfill (CSV) first and REST
+(JSON) after: the two readings must agree to the byte, NUL included.
+
+Lone surrogates are left out: they cannot be sent as UTF-8 JSON, so no CRM returns one.
 """
 
 from __future__ import annotations
