@@ -17,7 +17,14 @@ from connector.funnel.activity import (
     Timeline,
     is_two_way,
 )
-from connector.funnel.person import Company, Criterion, Person, Qualification, Seniority
+from connector.funnel.person import (
+    LONGEST_TEXT,
+    Company,
+    Criterion,
+    Person,
+    Qualification,
+    Seniority,
+)
 from connector.funnel.refs import SourceRef, System
 from connector.funnel.score import Contribution, Score, ScoreKind
 from connector.funnel.seniority import seniority_from_title
@@ -35,6 +42,7 @@ from connector.funnel.stage import (
 __all__ = [
     "ACTIVITY_TYPES",
     "FUNNEL_ORDER",
+    "LONGEST_TEXT",
     "TRANSITIONS",
     "TWO_WAY",
     "Activity",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self
+from typing import Final, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -12,7 +12,14 @@ from connector.funnel.refs import SourceRef, System
 from connector.funnel.score import Score
 from connector.funnel.stage import FunnelStage
 
-__all__ = ["Company", "Criterion", "Person", "Qualification", "Seniority"]
+__all__ = ["LONGEST_TEXT", "Company", "Criterion", "Person", "Qualification", "Seniority"]
+
+LONGEST_TEXT: Final = 131_072
+"""The longest text a CRM field holds: Salesforce's Long Text Area (131,072 characters; HubSpot
+string properties hold 65,536). Free-text fields that users type into either CRM are held up to
+it, so the canonical record never refuses a value a CRM holds: a refused value was dropped from
+the person, and the next evaluation copied the other CRM's truncated copy over the original
+(issue 18: a 60,000-character HubSpot title cut to Salesforce's 128 one run later)."""
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -30,9 +37,9 @@ class Seniority(StrEnum):
 class Company(BaseModel):
     model_config = _FROZEN
 
-    name: str | None = Field(default=None, max_length=255)
+    name: str | None = Field(default=None, max_length=LONGEST_TEXT)
     domain: str | None = Field(default=None, max_length=255)
-    industry: str | None = Field(default=None, max_length=120)
+    industry: str | None = Field(default=None, max_length=LONGEST_TEXT)
     employee_count: int | None = Field(default=None, ge=0)
     annual_revenue: float | None = Field(default=None, ge=0)
 
@@ -83,12 +90,12 @@ class Person(BaseModel):
     id: str = Field(min_length=1, max_length=64)
     email: Email | None = None
     other_emails: tuple[Email, ...] = ()
-    first_name: str | None = Field(default=None, max_length=80)
-    last_name: str | None = Field(default=None, max_length=80)
-    title: str | None = Field(default=None, max_length=255)
+    first_name: str | None = Field(default=None, max_length=LONGEST_TEXT)
+    last_name: str | None = Field(default=None, max_length=LONGEST_TEXT)
+    title: str | None = Field(default=None, max_length=LONGEST_TEXT)
     seniority: Seniority = Seniority.UNKNOWN
-    phone: str | None = Field(default=None, max_length=40)
-    country: str | None = Field(default=None, max_length=80)
+    phone: str | None = Field(default=None, max_length=LONGEST_TEXT)
+    country: str | None = Field(default=None, max_length=LONGEST_TEXT)
     owner: str | None = Field(default=None, max_length=80)
     company: Company = Company()
     qualification: Qualification = Qualification()

@@ -15,7 +15,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-from connector.funnel import Criterion, FunnelStage, Person
+from connector.funnel import LONGEST_TEXT, Criterion, FunnelStage, Person
 
 __all__ = [
     "CANONICAL_FIELDS",
@@ -81,17 +81,19 @@ _FIELDS: tuple[CanonicalField, ...] = (
     # No length for e-mail: truncating an address corrupts identity, so an address longer than
     # the target holds is rejected per record rather than flagged for truncation here.
     CanonicalField("email", _STRING, "primary e-mail address", lambda p: p.email),
-    CanonicalField("first_name", _STRING, "given name", lambda p: p.first_name, 80),
-    CanonicalField("last_name", _STRING, "family name", lambda p: p.last_name, 80),
-    CanonicalField("title", _STRING, "job title", lambda p: p.title, 255),
-    CanonicalField("phone", _STRING, "phone number", lambda p: p.phone, 40),
-    CanonicalField("country", _STRING, "country", lambda p: p.country, 80),
+    CanonicalField("first_name", _STRING, "given name", lambda p: p.first_name, LONGEST_TEXT),
+    CanonicalField("last_name", _STRING, "family name", lambda p: p.last_name, LONGEST_TEXT),
+    CanonicalField("title", _STRING, "job title", lambda p: p.title, LONGEST_TEXT),
+    CanonicalField("phone", _STRING, "phone number", lambda p: p.phone, LONGEST_TEXT),
+    CanonicalField("country", _STRING, "country", lambda p: p.country, LONGEST_TEXT),
     CanonicalField("owner", _STRING, "record owner (user id or e-mail)", lambda p: p.owner, 80),
-    CanonicalField("company.name", _STRING, "company name", lambda p: p.company.name, 255),
+    CanonicalField("company.name", _STRING, "company name", lambda p: p.company.name, LONGEST_TEXT),
     CanonicalField(
         "company.domain", _STRING, "company web domain", lambda p: p.company.domain, 255
     ),
-    CanonicalField("company.industry", _STRING, "industry", lambda p: p.company.industry, 120),
+    CanonicalField(
+        "company.industry", _STRING, "industry", lambda p: p.company.industry, LONGEST_TEXT
+    ),
     CanonicalField(
         "company.employee_count",
         ValueType.INTEGER,

@@ -88,8 +88,9 @@ class Transform(StrEnum):
     ``trim``/``lowercase`` normalise text both ways. ``number``/``integer``/``boolean`` coerce
     what the CRM stores (``"12.0"``, ``"yes"``) to the canonical type and back. ``date``,
     ``datetime`` and ``epoch_ms`` say how the target stores a point in time. ``truncate`` cuts
-    outbound text to ``max_length`` or the target's length. ``map_values`` translates through the
-    mapping's value maps.
+    outbound text to ``max_length`` or the target's length, counted in UTF-16 code units as
+    Salesforce counts them (an emoji counts two), never inside a character. ``map_values``
+    translates through the mapping's value maps.
     """
 
     TRIM = "trim"

@@ -30,6 +30,8 @@ __all__ = [
     "inbound",
     "outbound",
     "target_kind",
+    "truncate",
+    "utf16_length",
 ]
 
 SalesforceValue = str | int | float | bool | None
@@ -155,6 +157,31 @@ def decode(raw: object, kind: ValueType | Literal["date"], name: str) -> TargetV
     return str(raw)
 
 
+def utf16_length(text: str) -> int:
+    """How long ``text`` is in UTF-16 code units: a character outside the Basic Multilingual
+    Plane (most emoji, 𝔘) counts two.
+
+    Salesforce runs on Java strings, whose length is in UTF-16 code units. Salesforce Help
+    article 005166849 ("Surrogate Pair Characters Are Treated as Two Characters") says formula
+    functions and the Apex String class count a surrogate pair as two characters. Counting the
+    same way is never longer than what a field holds, whichever count a CRM applies.
+    """
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def truncate(text: str, limit: int) -> str:
+    """The longest prefix of ``text`` at most ``limit`` UTF-16 code units long; a character is
+    kept whole or not at all (a surrogate pair is never split)."""
+    if len(text) <= limit // 2 or utf16_length(text) <= limit:
+        return text
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            return text[:index]
+    return text
+
+
 def _step_out(
     step: Transform, value: TargetValue, value_map: ValueMap | None, limit: int | None, name: str
 ) -> TargetValue | Unchanged:
@@ -169,7 +196,7 @@ def _step_out(
     if step is Transform.LOWERCASE:
         return str(value).lower()
     if step is Transform.TRUNCATE:
-        return str(value)[:limit] if limit is not None else str(value)
+        return truncate(str(value), limit) if limit is not None else str(value)
     if step is Transform.NUMBER:
         return _to_float(value, name)
     if step is Transform.INTEGER:

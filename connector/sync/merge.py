@@ -11,7 +11,9 @@ Each observation is classified:
 
 Then the field's sync rule picks the canonical value (see :mod:`connector.mapping.rules` for the
 table) and the systems whose value differs from it get a write, where the rule allows one.
-Conflicts under ``two_way`` go to the latest modification; an exact tie goes to Salesforce, the
+Under ``prefer_*`` a preferred value that is only crmsync's own copy of the canonical value
+(an echo, perhaps cut to a shorter field) does not displace it. Conflicts under ``two_way`` go
+to the latest modification; an exact tie goes to Salesforce, the
 system of record for sales. On the first sight of a pair of records a blank never beats a value,
 so linking two records never wipes data.
 
@@ -140,17 +142,31 @@ def _two_way(
     return observed[winner].value, winner, f"changed in both; {winner.value} changed last"
 
 
+def _our_copy(value: JsonScalar, previous: JsonScalar) -> bool:
+    """Is ``value`` the canonical ``previous`` as a shorter field holds it (whole, or cut)?"""
+    if value == previous:
+        return True
+    return isinstance(value, str) and isinstance(previous, str) and previous.startswith(value)
+
+
 def _preferred(
     rule: SyncRule,
     observed: dict[System, Observation],
     previous: JsonScalar,
     cleared: bool,
+    changes: dict[System, Change],
 ) -> tuple[JsonScalar, System | None, str]:
     preferred = rule.preferred
     assert preferred is not None  # only called for rules that prefer a system
     other = System.HUBSPOT if preferred is System.SALESFORCE else System.SALESFORCE
     mine = observed.get(preferred)
     if mine is not None and not is_blank(mine.value):
+        if changes.get(preferred) is Change.ECHO and _our_copy(mine.value, previous):
+            # crmsync filled the preferred system from the other one and the field there is
+            # shorter: what it holds is our own truncated copy, not a value of its own. Read as
+            # the preferred value, it would cut the original in the other CRM down to it on
+            # the next run (issue 18: a 60-character HubSpot phone cut to Salesforce's 40).
+            return previous, None, f"{preferred.value} holds crmsync's copy"
         return mine.value, preferred, f"{preferred.value} is preferred"
     theirs = observed.get(other)
     if theirs is not None and rule.reads(other) and not is_blank(theirs.value):
@@ -190,7 +206,7 @@ def merge_field(
             and is_blank(obs.value)
             for system, obs in readable.items()
         )
-        value, source, reason = _preferred(rule, readable, previous, cleared)
+        value, source, reason = _preferred(rule, readable, previous, cleared, changes)
 
     writes: dict[System, JsonScalar] = {}
     target = json_value(value)

@@ -18,12 +18,14 @@ from connector.errors import System
 from connector.funnel import SourceRef, normalise_email
 from connector.mapping.model import FieldMapping, MappingSet
 from connector.mapping.values import ConversionError
+from connector.sync.decide import NOT_PROVIDED, REQUIRED_ON_CREATE
 from connector.sync.identity import RecordIdentity
 from connector.sync.merge import JsonScalar, json_value
 
 __all__ = ["DataIssue", "Normaliser", "Snapshot"]
 
 EMAIL_FIELD = "email"
+_REQUIRED = frozenset(name for names in REQUIRED_ON_CREATE.values() for name in names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +75,17 @@ class Normaliser:
             )
         return self._by_object[key]
 
-    def convert(self, mapping: FieldMapping, system: System, raw: object) -> JsonScalar:
-        """The canonical JSON value of a raw CRM value (raises ``ConversionError``)."""
+    def convert(
+        self, mapping: FieldMapping, system: System, raw: object, field: str = ""
+    ) -> JsonScalar:
+        """The canonical JSON value of a raw CRM value (raises ``ConversionError``).
+
+        ``field`` is the Salesforce field the value came from: crmsync's placeholder in a field
+        Salesforce requires (a Lead created for someone HubSpot has no last name for) means
+        blank, so it is never copied into HubSpot as if a user had typed it.
+        """
+        if system is System.SALESFORCE and raw == NOT_PROVIDED and field in _REQUIRED:
+            return None
         if system is System.SALESFORCE:
             value = mapping.from_salesforce(raw)  # type: ignore[arg-type]
         else:
@@ -89,7 +100,8 @@ class Normaliser:
             if name not in record.fields:
                 continue
             try:
-                values[mapping.name] = self.convert(mapping, record.system, record.fields[name])
+                raw = record.fields[name]
+                values[mapping.name] = self.convert(mapping, record.system, raw, name)
             except ConversionError as exc:
                 issues.append(DataIssue(ref, mapping.name, str(exc)))
         email = self._email_of(values)

@@ -90,8 +90,19 @@ def test_large_backfills_use_bulk_api_2(sandbox: Sandbox, tmp_path: Path) -> Non
     reset(sandbox.salesforce.url, sandbox.salesforce.ca_file)
     settings = settings_for(sandbox, tmp_path, salesforce={"bulk_threshold": 10})
     adapter = SalesforceAdapter(settings.salesforce, sleep=lambda _: None)
+    # Values CSV must quote or carry as they are; both readings must agree on them exactly.
+    hostile = ("Ada\x00Lovelace", 'O\'Brien, "Q"', "line one\r\nline two\rthree", "😀 𝔘", " x ")
+    earlier = datetime.now(UTC) - timedelta(minutes=1)
+    for index, first_name in enumerate(hostile):
+        sandbox.salesforce.store.put(
+            "Lead",
+            {"FirstName": first_name, "LastName": f"H{index}", "Company": "Acme"},
+            stamp=earlier,
+            created=earlier,
+        )
     run_start = datetime.now(UTC)
     via_bulk = pull_all(adapter, "Lead", run_start)
+    assert set(hostile) <= {r.fields.get("FirstName") for r in via_bulk}
     calls = sf_stats(sandbox)
     assert calls.get("POST /services/data/{version:str}/jobs/query", 0) == 1
     assert calls[QUERY_ALL] == 1  # only the COUNT() went through REST

@@ -175,7 +175,7 @@ LIVE: dict[str, list[tuple[int, int, str, str, str]]] = {
             4,
             18,
             "mapping 'title'",
-            "salesforce/Lead/Title: holds 128 characters, 'title' may have 255",
+            "salesforce/Lead/Title: holds 128 characters, 'title' may have 131072",
             "add transform truncate",
         ),
         (

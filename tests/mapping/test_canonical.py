@@ -50,3 +50,25 @@ def test_each_value_type_has_transforms_and_stage_fields_need_value_maps() -> No
     assert TRANSFORMS_FOR_TYPE[ValueType.STAGE] == {Transform.MAP_VALUES}
     used = set().union(*TRANSFORMS_FOR_TYPE.values())
     assert used == set(Transform)
+
+
+def test_free_text_fields_hold_whatever_a_crm_field_holds() -> None:
+    # A value the canonical record refused used to be dropped from the person; the next
+    # evaluation then copied Salesforce's truncated copy over HubSpot's original (issue 18).
+    # HubSpot string properties hold 65,536 characters, Salesforce's Long Text Area 131,072.
+    longest = "T" * 131_072
+    person = Person(
+        id="p-1",
+        first_name=longest,
+        last_name=longest,
+        title=longest,
+        phone=longest,
+        country=longest,
+        company=Company(name=longest, industry=longest),
+    )
+    for name in ("first_name", "last_name", "title", "phone", "country"):
+        assert CANONICAL_FIELDS[name].read(person) == longest
+        assert CANONICAL_FIELDS[name].max_length == len(longest)
+    for name in ("company.name", "company.industry"):
+        assert CANONICAL_FIELDS[name].read(person) == longest
+        assert CANONICAL_FIELDS[name].max_length == len(longest)

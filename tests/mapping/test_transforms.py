@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import Literal
 
 import pytest
 from hypothesis import given
@@ -16,6 +17,8 @@ from connector.mapping.transforms import (
     encode_salesforce,
     inbound,
     outbound,
+    truncate,
+    utf16_length,
 )
 from connector.mapping.values import UNCHANGED
 
@@ -104,6 +107,59 @@ def test_inbound_accepts_the_date_spellings_the_apis_use() -> None:
     day = datetime(2024, 1, 2, tzinfo=UTC)
     for raw in ("2024-01-02", "1704153600000"):
         assert inbound(raw, ValueType.DATETIME, [T.DATE], name="f") == day
+
+
+# Any text a user can type or paste, hostile included: control characters and NUL, emoji and
+# other astral characters, combining marks, zero-width and Unicode spaces. (Lone surrogates are
+# left out: they cannot travel as UTF-8 JSON.)
+NOT_SURROGATES: tuple[Literal["Cs"]] = ("Cs",)
+ANY_TEXT = st.text(st.characters(blacklist_categories=NOT_SURROGATES), max_size=300)
+# The shipped text chains (mappings/*.yaml), at Salesforce's lengths and HubSpot's (no limit).
+TEXT_CHAINS = st.sampled_from(
+    [[T.TRIM, T.TRUNCATE], [T.TRIM, T.LOWERCASE], [T.TRIM], [T.TRUNCATE], []]
+)
+LIMITS = st.sampled_from([None, 1, 2, 3, 40, 80, 128, 255])
+
+
+def _step(
+    value: CanonicalValue, system: str, transforms: list[T], limit: int | None
+) -> CanonicalValue:
+    """Write ``value`` to a system and read back what it then holds, as the sync does."""
+    converted = outbound(value, transforms, name="f", limit=limit)
+    assert converted is not UNCHANGED
+    raw = encode_salesforce(converted) if system == "salesforce" else encode_hubspot(converted)
+    return inbound(raw, ValueType.STRING, transforms, name="f")
+
+
+@given(ANY_TEXT, TEXT_CHAINS, LIMITS, st.sampled_from(["salesforce", "hubspot"]))
+def test_text_written_and_read_back_is_a_fixed_point_after_one_step(
+    text: str, transforms: list[T], limit: int | None, system: str
+) -> None:
+    # What a CRM holds after one write, written again, reads back the same: the run after a
+    # write finds nothing to write (the invariant a second sync rests on).
+    once = inbound(text, ValueType.STRING, transforms, name="f")  # as read from a CRM
+    written = _step(once, system, transforms, limit)
+    assert _step(written, system, transforms, limit) == written
+    if isinstance(written, str) and limit is not None and T.TRUNCATE in transforms:
+        assert utf16_length(written) <= limit
+
+
+@given(ANY_TEXT, st.integers(min_value=0, max_value=400))
+def test_truncate_counts_utf16_code_units_and_keeps_characters_whole(text: str, limit: int) -> None:
+    cut = truncate(text, limit)
+    assert text.startswith(cut)
+    assert utf16_length(cut) <= limit
+    if cut != text:  # as long as it can be: the next character would not fit
+        assert utf16_length(text[: len(cut) + 1]) > limit
+
+
+def test_truncate_counts_an_emoji_as_two() -> None:
+    assert utf16_length("😀") == 2
+    assert truncate("😀" * 200, 128) == "😀" * 64
+    assert truncate("a😀", 2) == "a"  # never half an emoji
+    assert outbound("  " + "😀" * 70, [T.TRIM, T.TRUNCATE], name="f", limit=40) == "😀" * 20
+    assert truncate("Cafe\u0301", 4) == "Cafe"  # a combining mark is a character of its own
+    assert truncate("A\x00B", 2) == "A\x00"
 
 
 def test_truncate_cuts_to_the_smaller_limit_and_blank_stays_blank() -> None:

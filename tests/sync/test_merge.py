@@ -91,6 +91,23 @@ def test_prefer_salesforce_never_overwrites_a_filled_salesforce_value() -> None:
     assert merged.writes == {HS: "a"}
 
 
+def test_a_preferred_system_holding_our_truncated_copy_keeps_the_original() -> None:
+    # HubSpot's 60-character phone filled Salesforce's blank 40-character Phone, cut to fit.
+    # Salesforce now holds crmsync's own copy: HubSpot keeps its whole value, nothing is written.
+    whole, cut = "+1 555 0100 " + "9" * 48, ("+1 555 0100 " + "9" * 48)[:40]
+    memory = {SF: Seen(None, True, cut, True), HS: Seen(whole, True)}
+    merged = merge_field(
+        SyncRule.PREFER_SALESFORCE, {SF: obs(cut, 5), HS: obs(whole)}, memory, whole
+    )
+    assert merged.changes[SF] is Change.ECHO
+    assert (merged.value, merged.writes) == (whole, {})
+    # A user who then edits Salesforce's value is preferred again.
+    edited = merge_field(
+        SyncRule.PREFER_SALESFORCE, {SF: obs("+1 555 0199", 9), HS: obs(whole)}, memory, whole
+    )
+    assert (edited.value, edited.writes) == ("+1 555 0199", {HS: "+1 555 0199"})
+
+
 def test_values_compare_in_json_form() -> None:
     memory = {SF: Seen(250, True), HS: Seen(250, True)}
     merged = merge_field(SyncRule.TWO_WAY, {SF: obs(250.0), HS: obs(250)}, memory, 250)

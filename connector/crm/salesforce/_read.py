@@ -181,7 +181,10 @@ def _bulk_pages(
             "GET", f"jobs/query/{job_id}/results", params=params, headers={"Accept": "text/csv"}
         )
         locator = response.headers.get("Sforce-Locator")
-        text = response.content.decode("utf-8").replace("\x00", "")
+        # Kept whole, NUL bytes included: Salesforce stores and returns them (a pasted value),
+        # REST reads them as they are, and Python 3.11's csv reads them. Dropped here, a backfill
+        # read "Ada\x00Lovelace" as "AdaLovelace" and the next REST read saw an edit (issue 18).
+        text = response.content.decode("utf-8")
         del response
         records: list[RawRecord] = []
         for row in csv.DictReader(io.StringIO(text)):

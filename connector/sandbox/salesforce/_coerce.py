@@ -40,6 +40,16 @@ class SfError(Exception):
         return {"message": self.message, "errorCode": self.status_code, "fields": list(self.fields)}
 
 
+def _utf16_length(text: str) -> int:
+    """A text's length as Salesforce measures it against a field's length: in UTF-16 code
+    units, so an emoji counts two. Salesforce is a Java platform; Help article 005166849
+    ("Surrogate Pair Characters Are Treated as Two Characters") says formulas and the Apex String
+    class count a surrogate pair as two. Where an org counts code points instead, this is the
+    stricter count, so a connector that counts code points fails against the emulator rather
+    than against a customer's org."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def _label(spec: FieldSpec) -> str:
     if spec.label:
         return spec.label
@@ -56,7 +66,9 @@ def _wrong_type(spec: FieldSpec, value: Any) -> SfError:
 
 def coerce(spec: FieldSpec, value: Any) -> Any:
     """The stored value for ``value`` written to ``spec``; raise :class:`SfError` if refused."""
-    if value is None or (value == "" and spec.type not in ("string", "textarea")):
+    # Salesforce keeps no empty strings: "" saves as null, in text fields too (a required one
+    # is then missing). https://salesforce.stackexchange.com/questions/333174
+    if value is None or value == "":
         if spec.type == "boolean":
             return False
         if not spec.nillable:
@@ -92,7 +104,7 @@ def coerce(spec: FieldSpec, value: Any) -> Any:
                 "MALFORMED_ID", f"{_label(spec)}: id value of incorrect type: {text}", (spec.name,)
             )
         return to_18(text) if len(text) == 15 else text
-    if spec.length and len(text) > spec.length:
+    if spec.length and _utf16_length(text) > spec.length:
         raise SfError(
             "STRING_TOO_LONG",
             f"{_label(spec)}: data value too large: {text} (max length={spec.length})",
@@ -130,4 +142,8 @@ def _number(spec: FieldSpec, value: Any) -> int | float:
         if number != int(number):
             raise _wrong_type(spec, value)
         return int(number)
-    return round(number, spec.scale) if spec.scale or spec.precision else number
+    # Decimals are stored as sent: the API does not round to the field's decimal places, only
+    # the UI does (Salesforce Knowledge Article 000212661, "Why is the field of data type number
+    # storing more numbers in decimal places than defined?"). Rounding here made the emulator
+    # hold a value a real org would not, which the next sync read as a user's edit.
+    return number

@@ -163,6 +163,35 @@ def test_writes_bump_modstamps_to_now_and_refuse_bad_values(store: SalesforceSto
     }
 
 
+def test_text_lengths_count_utf16_code_units_as_salesforce_does(store: SalesforceStore) -> None:
+    # Title holds 128: 64 emoji are 128 UTF-16 code units, 65 are 130 (Help article 005166849).
+    writer = Writer(store)
+    lead = next(iter(store.table("Lead").rows))
+    assert writer.prepare_update("Lead", lead, {"Title": "😀" * 64}).values == {"Title": "😀" * 64}
+    with pytest.raises(SfError) as raised:
+        writer.prepare_update("Lead", lead, {"Title": "😀" * 65})
+    assert raised.value.status_code == "STRING_TOO_LONG"
+
+
+def test_decimals_are_stored_as_sent_not_rounded_to_the_field_scale(
+    store: SalesforceStore,
+) -> None:
+    # AnnualRevenue is Currency(18, 0); the API keeps 12.345 (Knowledge Article 000212661).
+    writer = Writer(store)
+    lead = next(iter(store.table("Lead").rows))
+    change = writer.prepare_update("Lead", lead, {"AnnualRevenue": 12.345, "Lead_Score__c": 2.5})
+    assert change.values == {"AnnualRevenue": 12.345, "Lead_Score__c": 2.5}
+
+
+def test_an_empty_string_saves_as_null(store: SalesforceStore) -> None:
+    writer = Writer(store)
+    lead = next(iter(store.table("Lead").rows))
+    assert writer.prepare_update("Lead", lead, {"Title": ""}).values == {"Title": None}
+    with pytest.raises(SfError) as raised:
+        writer.prepare_update("Lead", lead, {"LastName": ""})
+    assert raised.value.status_code == "REQUIRED_FIELD_MISSING"
+
+
 def test_create_requires_fields_and_external_ids_are_unique(store: SalesforceStore) -> None:
     writer = Writer(store)
     with pytest.raises(SfError) as missing:
