@@ -201,6 +201,7 @@ _COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("connector.rules.commands", "register"),
     ("connector.sync.commands", "register"),
     ("connector.sync.record_commands", "register"),
+    ("connector.sync.identity_commands", "register"),
     ("connector.jobs.commands", "register"),
     ("connector.demo", "register"),
 )

@@ -23,12 +23,18 @@ from connector.state.schema import (
     write_intents,
 )
 
-__all__ = ["erase_personal_data", "forget_people", "people_for_email"]
+__all__ = ["erase_personal_data", "forget_people", "people_for_email", "related_people"]
 
 
 def people_for_email(connection: Connection, email: str) -> set[str]:
     """Everyone stored under ``email``, plus the people merged with them (the same human)."""
     found = set(connection.execute(select(people.c.id).where(people.c.email == email)).scalars())
+    return related_people(connection, found)
+
+
+def related_people(connection: Connection, found: set[str]) -> set[str]:
+    """These people and everyone merged with them, transitively (the same human)."""
+    found = set(found)
     frontier = set(found)
     while frontier:
         related = connection.execute(

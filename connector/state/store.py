@@ -33,7 +33,12 @@ from connector.settings import Settings
 from connector.state import _migrate
 from connector.state._db import Db
 from connector.state._engine import create_state_engine, describe_url, normalise_url
-from connector.state._forget import erase_personal_data, forget_people, people_for_email
+from connector.state._forget import (
+    erase_personal_data,
+    forget_people,
+    people_for_email,
+    related_people,
+)
 from connector.state._types import Clock, system_clock
 from connector.state.activities import ActivityStore
 from connector.state.buffer import DirtyStore, ObservationStore
@@ -144,6 +149,12 @@ class StateStore:
         normalised = normalise_email(email)
         with self._db.transaction(), self._db.write() as connection:
             return forget_people(connection, people_for_email(connection, normalised))
+
+    def forget_person(self, person_id: str) -> ForgetResult:
+        """Erase one person by id (a tombstone has no e-mail left to find it by), those merged
+        with them, and every row about them."""
+        with self._db.transaction(), self._db.write() as connection:
+            return forget_people(connection, related_people(connection, {person_id}))
 
     def close(self) -> None:
         self._db.engine.dispose()

@@ -59,6 +59,9 @@ class ApplyOutcome:
     linked_existing: set[str] = field(default_factory=set)
     """People whose create HubSpot answered "already exists": linked to that contact instead,
     and left dirty until it is read (see ``SyncEngine._catch_up``)."""
+    again: set[str] = field(default_factory=set)
+    """People to decide again on the next run: a record of theirs went (found missing, or
+    deleted by crmsync), so the delete policy has a say, or they are now all gone."""
     rejections: list[tuple[SourceRef, str, str]] = field(default_factory=list)
 
     def merge(self, other: ApplyOutcome) -> None:
@@ -69,6 +72,7 @@ class ApplyOutcome:
         self.missing.update(other.missing)
         self.stale += other.stale
         self.linked_existing |= other.linked_existing
+        self.again |= other.again
         self.rejections.extend(other.rejections[: max(0, 50 - len(self.rejections))])
 
 
@@ -309,7 +313,8 @@ def record_outcomes(
         if gone:
             store.gone.record(gone)
             store.links.close_many(item.ref for item in gone)
-            store.dirty.mark({item.person_id for item in gone}, "gone")
+            outcome.again.update(item.person_id for item in gone)
+            store.dirty.mark(outcome.again, "gone")
         store.provenance.put_many(provenance)
         # A record linked meanwhile (or twice in this batch) keeps its first link.
         linked = store.links.resolve(ref for ref, _, _ in links)

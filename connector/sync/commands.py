@@ -230,6 +230,9 @@ def status(
         waiting = store.dirty.count()
         people = store.people.count()
         drift = latest_drift(store)
+        issues = store.issues.counts()
+        gone = store.gone.counts()
+        tombstones = store.gone.tombstones()
     rows = [
         {
             "run": run.id,
@@ -249,10 +252,15 @@ def status(
             "compared": drift[1].compared,
             "stage_disagreements": drift[1].stage_disagreements,
         }
+    waiting_letters = sum(1 for letter in letters if letter.waiting)
     summary = {
         "people": people,
         "dead_letters": len(letters),
+        "dead_letters_waiting_for_a_change": waiting_letters,
         "waiting": waiting,
+        "identity_issues": dict(issues),
+        "gone_records": dict(gone),
+        "tombstones": tombstones,
         "drift": drift_json,
         "runs": rows,
     }
@@ -283,6 +291,18 @@ def status(
             ", ".join(f"{k} {v}" for k, v in calls.items()),
         )
     _out.print(table)
+    if issues:
+        _out.print(
+            f"identity issues open: {sum(issues.values())} ("
+            + ", ".join(f"{kind} {count}" for kind, count in sorted(issues.items()))
+            + "); see `crmsync identity list`"
+        )
+    if gone:
+        _out.print(
+            "records gone from a CRM: "
+            + ", ".join(f"{key} {count}" for key, count in sorted(gone.items()))
+            + f"; {tombstones} people all of whose records are gone (tombstones)"
+        )
 
 
 def explain(

@@ -310,6 +310,7 @@ class SyncEngine:
             report.stopped = str(failure)
             raise
         finally:
+            report.identity_open = sum(self.store.issues.counts().values())
             report.finish(self.clock(), outcome, self._calls())
             self.store.runs.finish(
                 run.id,
@@ -440,8 +441,9 @@ class SyncEngine:
 
     def _chunk_written(self, report: RunReport) -> Callable[[ApplyOutcome, Sequence[str]], None]:
         def done(applied: ApplyOutcome, people: Sequence[str]) -> None:
-            # People linked to an existing contact stay dirty until it is read.
-            self.store.dirty.clear(set(people) - applied.linked_existing)
+            # People linked to an existing contact stay dirty until it is read; people one of
+            # whose records went stay dirty for the next run to decide under the policy.
+            self.store.dirty.clear(set(people) - applied.linked_existing - applied.again)
             self._counted(report, applied)
             if self.progress is not None:
                 self.progress("people", len(people))

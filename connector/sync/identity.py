@@ -394,6 +394,10 @@ class _Resolver:
             self._link(ref, person_id, LinkReason.STORED)
             self.result.person_of[ref] = person_id
             return
+        if ref in self.dismissed:
+            # An admin decided this record stays out of sync: no e-mail match, no new person.
+            self.result.person_of[ref] = None
+            return
         matched = self._by_email(record)
         if matched == "":
             self.result.person_of[ref] = None

@@ -9,7 +9,7 @@ blank nor overwritten, so bad data in one CRM never wipes good data in the other
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -115,7 +115,11 @@ class Normaliser:
         )
         return Snapshot(identity, record.modified_at, values, tuple(issues))
 
-    def _email_of(self, values: dict[str, JsonScalar]) -> str | None:
+    def email_of(self, values: Mapping[str, object]) -> str | None:
+        """The normalised address among a record's canonical values (``None``: none)."""
+        return self._email_of(values)
+
+    def _email_of(self, values: Mapping[str, object]) -> str | None:
         for mapping in self._email:
             raw = values.get(mapping.name)
             if isinstance(raw, str) and raw.strip():

@@ -20,7 +20,7 @@ from connector.errors import System
 from connector.funnel import SourceRef
 from connector.state import NewObservation, StateStore
 from connector.state.gone import GoneHow, GoneRecord
-from connector.state.issues import IssueSeen
+from connector.state.issues import IssueSeen, StoredIssue
 from connector.state.models import Cursor, LinkReason
 from connector.sync._overlap import interleaved
 from connector.sync.activity import stored_activities
@@ -33,6 +33,7 @@ __all__ = [
     "pull_deleted",
     "pull_people",
     "read_linked",
+    "store_records",
     "stream_name",
     "waiting_records",
 ]
@@ -110,7 +111,7 @@ def pull_people(
             tie_break=page.cursor.last_id or None,
             run_started_at=run_start,
         )
-        first_seen = _store_records(normaliser, store, page.records, stats, cursor=cursor)
+        first_seen = store_records(normaliser, store, page.records, stats, cursor=cursor)
         label = f"{system.value}.{object_type}"
         stats.records[label] += len(page.records)
         due = stats.activity_due.setdefault(system, {}).setdefault(object_type, [])
@@ -178,7 +179,7 @@ def read_linked(
         for object_type, ids in by_type.items():
             fields = normaliser.fields_to_pull(system, object_type)
             records = source.read_people(object_type, ids, fields=fields)
-            _store_records(normaliser, store, records, stats)
+            store_records(normaliser, store, records, stats)
             stats.records[f"{system.value}.{object_type}"] += len(records)
             due = stats.activity_due.setdefault(system, {}).setdefault(object_type, [])
             due.extend(record.id for record in records)
@@ -186,7 +187,7 @@ def read_linked(
     return read
 
 
-def _store_records(
+def store_records(
     normaliser: Normaliser,
     store: StateStore,
     records: Sequence[RawRecord],
@@ -215,6 +216,8 @@ def _store_records(
                 [str(ref) for ref in unlinked], IssueKind.AMBIGUOUS_EMAIL.value
             )
         )
+        open_issues = store.issues.open_for_records(str(ref) for ref in refs)
+        rivals = _rivals_moved(store, snapshots, open_issues, normaliser)
         resolution = resolve(store, [s.identity for s in snapshots], dismissed=dismissed)
         observations: list[NewObservation] = []
         first_seen: list[str] = []
@@ -245,7 +248,7 @@ def _store_records(
         touched.update(item.person_id for item in departed)
         changed = store.observations.record(observations) | touched
         store.dirty.mark(changed, "pulled")
-        _keep_issues(store, snapshots, resolution, stats)
+        _keep_issues(store, snapshots, resolution, open_issues, rivals, stats)
         if cursor is not None:
             store.cursors.commit(cursor)
     stats.dirty += len(changed)
@@ -316,14 +319,42 @@ def _departures(snapshots: Sequence[Snapshot], resolution: Resolution) -> list[G
     return found
 
 
+def _rivals_moved(
+    store: StateStore,
+    snapshots: Sequence[Snapshot],
+    issues: Sequence[StoredIssue],
+    normaliser: Normaliser,
+) -> set[str]:
+    """The records on this page holding an address an unlinked duplicate wants, that let go
+    of it: deleted, or re-addressed. (crmsync's own writes coming back change neither.)"""
+    by_key = {str(snapshot.ref): snapshot for snapshot in snapshots}
+    holders = [
+        by_key[issue.other]
+        for issue in issues
+        if issue.kind == IssueKind.AMBIGUOUS_EMAIL.value and issue.other in by_key
+    ]
+    if not holders:
+        return set()
+    before = store.observations.get_many(snapshot.ref for snapshot in holders)
+    moved: set[str] = set()
+    for snapshot in holders:
+        seen = before.get(snapshot.ref)
+        previous = normaliser.email_of(seen.values) if seen is not None else None
+        if snapshot.identity.deleted or snapshot.identity.email != previous:
+            moved.add(str(snapshot.ref))
+    return moved
+
+
 def _keep_issues(
     store: StateStore,
     snapshots: Sequence[Snapshot],
     resolution: Resolution,
+    open_issues: Sequence[StoredIssue],
+    rivals_moved: set[str],
     stats: PullStats,
 ) -> None:
     """Record the page's identity issues as state; close those the data has resolved, and
-    ask for the records of issues whose other side changed to be read again."""
+    ask for the records of issues whose rival let go of the address to be read again."""
     found = [issue for issue in resolution.issues if issue.kind.actionable]
     if found:
         store.issues.seen(
@@ -342,17 +373,16 @@ def _keep_issues(
     by_key = {str(snapshot.ref): snapshot for snapshot in snapshots}
     still = {str(issue.ref) for issue in found}
     settled: list[int] = []
-    for issue in store.issues.open_for_records(by_key):
+    for issue in open_issues:
         if issue.kind != IssueKind.AMBIGUOUS_EMAIL.value:
             continue  # a merge conflict waits for a decision
         mine = by_key.get(issue.record)
         if mine is not None and issue.record not in still:
             settled.append(issue.id)  # the record now resolves (linked, or deleted)
             continue
-        theirs = by_key.get(issue.other or "")
-        if theirs is not None and mine is None:
-            # The record holding the address changed (deleted, re-addressed, merged): the
-            # unlinked one may resolve now. Read it again.
+        if mine is None and issue.other in rivals_moved:
+            # The record holding the address let go of it: the unlinked one may resolve
+            # now. Read it again.
             stats.recheck.append(SourceRef.parse(issue.record))
     store.issues.resolved_by_data(settled)
 

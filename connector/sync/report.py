@@ -49,6 +49,7 @@ class RunReport:
     rejections: list[dict[str, str]] = field(default_factory=list)
     identity_issues: list[dict[str, str]] = field(default_factory=list)  # examples, capped
     identity_counts: Counter[str] = field(default_factory=Counter)  # every one, by kind
+    identity_open: int = 0  # open in the state store when the run ended
     data_issues: int = 0
     gone: Counter[str] = field(default_factory=Counter)  # "salesforce.deleted" -> records
     restored: int = 0
@@ -123,6 +124,7 @@ class RunReport:
             "written_partially": sum(self.partial.values()),
             "data_issues": self.data_issues,
             "identity_issues": sum(self.identity_counts.values()),
+            "identity_issues_open": self.identity_open,
             "gone": sum(self.gone.values()) + sum(self.missing.values()),
             "restored": self.restored,
             "not_recreated": sum(self.not_recreated.values()),

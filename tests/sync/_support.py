@@ -243,3 +243,99 @@ class Users:
                 "ActivityDate": datetime.now(UTC).date().isoformat(),
             },
         )
+
+
+class Sdk:
+    """Both CRMs through their official SDKs over real sockets: read back what crmsync did,
+    and act as users and admins do (delete, archive, merge, restore)."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        from hubspot import HubSpot
+        from simple_salesforce.api import Salesforce
+
+        self.sandbox = sandbox
+        session = http()
+        session.verify = str(sandbox.salesforce.ca_file)
+        self.sf = Salesforce(
+            instance_url=sandbox.salesforce.url,
+            session_id=sandbox.salesforce.emulator.issue_token(),
+            version="66.0",
+            session=session,
+        )
+        self.hs = HubSpot(access_token=sandbox.hubspot.access_token, host=sandbox.hubspot.url)
+
+    def salesforce_people(self) -> dict[str, list[tuple[str, str]]]:
+        """Live, unconverted Salesforce records per crmsync person id: ``[(type, Id)]``."""
+        found: dict[str, list[tuple[str, str]]] = {}
+        for object_type in SF_PEOPLE:
+            where = " AND IsConverted = false" if object_type == "Lead" else ""
+            soql = (
+                f"SELECT Id, Crmsync_Person_Id__c FROM {object_type} "  # noqa: S608 - constants
+                f"WHERE Crmsync_Person_Id__c != null{where}"
+            )
+            for row in self.sf.query_all_iter(soql):
+                found.setdefault(str(row["Crmsync_Person_Id__c"]), []).append(
+                    (object_type, str(row["Id"]))
+                )
+        return found
+
+    def salesforce_record(self, object_type: str, record_id: str) -> dict[str, Any]:
+        answer: dict[str, Any] = getattr(self.sf, object_type).get(record_id)
+        return answer
+
+    def hubspot_people(self) -> dict[str, list[str]]:
+        """Live HubSpot contact ids per crmsync person id."""
+        found: dict[str, list[str]] = {}
+        for contact in self.hs.crm.contacts.get_all(properties=["crmsync_person_id"]):
+            person = contact.properties.get("crmsync_person_id")
+            if person:
+                found.setdefault(str(person), []).append(str(contact.id))
+        return found
+
+    def hubspot_contact(self, contact_id: str, *properties: str) -> dict[str, Any]:
+        contact = self.hs.crm.contacts.basic_api.get_by_id(
+            contact_id, properties=list(properties) or None
+        )
+        return dict(contact.properties)
+
+    def delete_salesforce(self, object_type: str, record_id: str) -> None:
+        getattr(self.sf, object_type).delete(record_id)
+
+    def archive_hubspot(self, contact_id: str) -> None:
+        self.hs.crm.contacts.basic_api.archive(contact_id)
+
+    def merge_hubspot(self, primary: str, merged: str) -> None:
+        from hubspot.crm.contacts import PublicMergeInput
+
+        self.hs.crm.contacts.basic_api.merge(
+            public_merge_input=PublicMergeInput(
+                primary_object_id=primary, object_id_to_merge=merged
+            )
+        )
+
+    def recycle_bin(self, *, undelete: list[str] = [], empty: list[str] = []) -> Any:  # noqa: B006
+        """The Recycle Bin page (no REST call does this): restore or empty records."""
+        answer = http().post(
+            f"{self.sandbox.salesforce.url}/__sandbox__/recycle-bin",
+            json={"undelete": undelete, "empty": empty},
+            verify=str(self.sandbox.salesforce.ca_file),
+            timeout=30,
+        )
+        answer.raise_for_status()
+        return answer.json()
+
+    def gdpr_delete_hubspot(self, contact_id: str) -> None:
+        from hubspot.crm.contacts import PublicGdprDeleteInput
+
+        self.hs.crm.contacts.basic_api.purge(
+            public_gdpr_delete_input=PublicGdprDeleteInput(object_id=contact_id)
+        )
+
+    def restore_hubspot(self, contact_id: str) -> None:
+        """HubSpot's "Restore records" tool (no public API restores a contact)."""
+        answer = http().post(
+            f"{self.sandbox.hubspot.url}/__sandbox__/restore",
+            json={"objectType": "contacts", "id": contact_id},
+            timeout=30,
+        )
+        answer.raise_for_status()

@@ -207,6 +207,28 @@ def merge_objects(emu: HubSpotEmulator, call: Call) -> Reply:
         return 200, object_json(survivor, written_names(survivor))
 
 
+def gdpr_delete(emu: HubSpotEmulator, call: Call) -> Reply:
+    """``POST /crm/v3/objects/contacts/gdpr-delete``: delete a contact for good (no recycle
+    bin, no archived copy), by id or by ``idProperty: email``. 204, as the spec answers."""
+    table = emu.store.table(call.params["objectType"])
+    if table.name != "contacts":
+        raise ApiProblem(404, "OBJECT_NOT_FOUND", "GDPR delete is for contacts")
+    body = call.json_object()
+    object_id = str(body.get("objectId") or "")
+    if not object_id:
+        raise ApiProblem(400, "VALIDATION_ERROR", "objectId is required")
+    with emu.store.lock:
+        if body.get("idProperty") == "email":
+            owner = table.owner_of("email", object_id)
+            record = table.live.get(owner) if owner is not None else None
+        else:
+            record = table.resolve(object_id) or table.archived.get(object_id)
+        if record is None:
+            raise ApiProblem(404, "OBJECT_NOT_FOUND", f"Object not found.  objectId: {object_id}")
+        emu.store.purge(table.name, record)
+    return 204, None
+
+
 def search_objects(emu: HubSpotEmulator, call: Call) -> Reply:
     table = emu.store.table(call.params["objectType"])
     body = call.json_object()
@@ -223,6 +245,7 @@ def search_objects(emu: HubSpotEmulator, call: Call) -> Reply:
 ENDPOINTS: Final = (
     Endpoint(f"{_BASE}/search", ("POST",), search_objects, "search"),
     Endpoint(f"{_BASE}/merge", ("POST",), merge_objects),
+    Endpoint(f"{_BASE}/gdpr-delete", ("POST",), gdpr_delete),
     Endpoint(_BASE, ("GET",), list_objects),
     Endpoint(_BASE, ("POST",), create_object),
     Endpoint(f"{_BASE}/{{objectId}}", ("GET",), get_object),

@@ -287,6 +287,16 @@ class HubSpotStore:
                 table.reindex(record, name, record.props.get(name, ""), "")
             self.version += 1
 
+    def purge(self, object_type: str, record: Record) -> None:
+        """Delete a record for good (GDPR delete): no archived copy to list or restore."""
+        with self.lock:
+            table = self.table(object_type)
+            table.live.pop(record.id, None)
+            table.archived.pop(record.id, None)
+            for name in table.unique_names():
+                table.reindex(record, name, record.props.get(name, ""), "")
+            self.version += 1
+
     def restore(self, object_type: str, object_id: str) -> Record:
         """Restore an archived record, as HubSpot's "Restore records" tool does (within 90
         days): live again under its old id, ``lastmodifieddate`` moves. Refused while a live
