@@ -70,7 +70,7 @@ def _crmsync(cwd: Path, state_url: str) -> subprocess.CompletedProcess[str]:
 def _refused(result: subprocess.CompletedProcess[str]) -> str:
     assert "Traceback" not in result.stderr
     assert result.returncode == ExitCode.FAILED
-    return " ".join(result.stderr.split())  # rich wraps long lines
+    return result.stderr
 
 
 # --- The state directory is a regular file -----------------------------------------------------
@@ -205,7 +205,7 @@ def test_the_cli_names_a_full_disk(
         assert main(["status"]) == ExitCode.FAILED
     finally:
         event.remove(Engine, "connect", _no_room_to_grow)
-    output = " ".join(capsys.readouterr().err.split())
+    output = capsys.readouterr().err
     assert "state.db is full" in output
     assert "disk" in output
     assert "free" in output
