@@ -128,12 +128,11 @@ def load_yaml(
         # Read one byte past the limit, not the whole file: it may be huge, or endless (a pipe).
         with path.open("rb") as stream:
             raw = stream.read(MAX_FILE_BYTES + 1)
-        # Universal newlines, as a text-mode read would give.
-        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError:
         raise error([Problem(where=name, message="file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise error([Problem(where=name, message=f"cannot read file: {exc}")]) from None
+    # Before decoding: the limit may fall inside a character.
     if len(raw) > MAX_FILE_BYTES:
         raise error(
             [
@@ -146,6 +145,11 @@ def load_yaml(
                 )
             ]
         )
+    try:
+        # Universal newlines, as a text-mode read would give.
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError as exc:
+        raise error([Problem(where=name, message=f"cannot read file: {exc}")]) from None
     try:
         data = _yaml().load(text)
     except YamlBoundError as exc:

@@ -177,8 +177,17 @@ def test_aliases_may_repeat_up_to_the_limit_and_no_further(tmp_path: Path) -> No
     assert (problem.line, problem.column) == (4 + uses, 5)
 
 
-def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
-    padding = "# " + "x" * 97 + "\n"
+@pytest.mark.parametrize(
+    "padding",
+    [
+        "# " + "x" * 97 + "\n",
+        # Two-byte characters, placed so that the limit falls inside one.
+        "# " + "é" * 98 + "\n",
+    ],
+)
+def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(
+    tmp_path: Path, padding: str
+) -> None:
     text = 'version: "1"\nitems: []\n' + padding * (MAX_FILE_BYTES // len(padding) + 1)
     assert len(text.encode()) > MAX_FILE_BYTES
     with pytest.raises(MappingError) as caught:
