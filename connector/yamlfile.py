@@ -5,6 +5,11 @@ YAML here is data, not a language: files are parsed with ruamel.yaml's round-tri
 models, and every problem is reported with file, line, column, the dotted path of the offending
 entry, and a hint (including "did you mean ...?" for near-miss keys). All problems are reported
 at once. Writing back keeps the admin's comments and ordering.
+
+Every file is untrusted input: one over :data:`MAX_FILE_BYTES`, nested deeper than
+:data:`MAX_DEPTH`, or whose aliases repeat more than :data:`MAX_ALIAS_ENTRIES` entries is
+refused while it is read, naming the line (see :mod:`connector._yamlbounds` for why each bound
+exists and why it is set where it is).
 """
 
 from __future__ import annotations
@@ -24,9 +29,19 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from connector.errors import DefinitionError, Problem, display_path
+from connector._yamlbounds import (
+    MAX_ALIAS_ENTRIES,
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    BoundedComposer,
+    YamlBoundError,
+)
+from connector.errors import ConfigError, DefinitionError, Problem, display_path
 
 __all__ = [
+    "MAX_ALIAS_ENTRIES",
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
     "YamlDocument",
     "did_you_mean",
     "dump_yaml",
@@ -45,6 +60,7 @@ def _represent_none(representer: Any, _: None) -> Any:
 
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
+    yaml.Composer = BoundedComposer
     yaml.allow_duplicate_keys = False
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
@@ -103,19 +119,55 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def load_yaml(path: Path, error: type[DefinitionError] = DefinitionError) -> YamlDocument:
-    """Parse ``path``; raise ``error`` with the line and column of a syntax problem."""
+def load_yaml(
+    path: Path, error: type[DefinitionError] | type[ConfigError] = DefinitionError
+) -> YamlDocument:
+    """Parse ``path``; raise ``error`` with the line and column of a syntax problem.
+
+    ``error`` is the :class:`DefinitionError` for the kind of file, or :class:`ConfigError` for
+    a YAML file given as a setting (a sandbox fault plan).
+    """
     name = display_path(path)
     try:
-        raw = path.read_bytes()
-        # Universal newlines, as ``read_text`` reads them: positions stay what they were.
-        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        # Read one byte past the limit, not the whole file: it may be huge, or endless (a pipe).
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise error([Problem(where=name, message="file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise error([Problem(where=name, message=f"cannot read file: {exc}")]) from None
+    # Before decoding: the limit may fall inside a character.
+    if len(raw) > MAX_FILE_BYTES:
+        raise error(
+            [
+                Problem(
+                    where=name,
+                    message=f"file is larger than {MAX_FILE_BYTES // (1 << 20)} MiB, "
+                    "the most crmsync reads from one YAML file",
+                    hint="check this is the file you meant: crmsync's own are a few KiB "
+                    "(mappings may be split across several files)",
+                )
+            ]
+        )
+    try:
+        # Universal newlines, as a text-mode read would give.
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError as exc:
         raise error([Problem(where=name, message=f"cannot read file: {exc}")]) from None
     try:
         data = _yaml().load(text)
+    except YamlBoundError as exc:
+        raise error(
+            [
+                Problem(
+                    where=name,
+                    line=exc.line,
+                    column=exc.column,
+                    message=exc.message,
+                    hint=exc.hint,
+                )
+            ]
+        ) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"

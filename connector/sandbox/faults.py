@@ -16,6 +16,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from connector.errors import ConfigError
+from connector.yamlfile import load_yaml
+
 __all__ = ["Burst", "FaultInjector", "FaultPlan", "load_fault_plan"]
 
 
@@ -56,15 +59,16 @@ class FaultPlan(BaseModel):
 
 
 def load_fault_plan(path: Path) -> FaultPlan:
-    """Read a plan from a ``.json`` or ``.yaml``/``.yml`` file."""
-    text = path.read_text(encoding="utf-8")
+    """Read a plan from a ``.json`` or ``.yaml``/``.yml`` file.
+
+    YAML goes through the product's bounded loader (size, nesting, aliases): a problem there
+    is a :class:`~connector.errors.ConfigError` naming the file and line.
+    """
     data: Any
     if path.suffix.lower() in (".yaml", ".yml"):
-        from ruamel.yaml import YAML
-
-        data = YAML(typ="safe").load(text)
+        data = load_yaml(path, ConfigError).plain()
     else:
-        data = json.loads(text)
+        data = json.loads(path.read_text(encoding="utf-8"))
     return FaultPlan.model_validate(data or {})
 
 

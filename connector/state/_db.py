@@ -18,7 +18,8 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import TypeEngine
 
 from connector.errors import StateError
-from connector.state._engine import READ_ONLY
+from connector.state._engine import READ_ONLY, store_name
+from connector.state._failures import database_failure
 from connector.state._types import Clock, utc
 
 __all__ = ["CHUNK", "Db", "chunks", "execute_rows", "keyed_in", "upsert"]
@@ -119,19 +120,8 @@ def _converted(type_: TypeEngine[Any], dialect: Dialect, values: list[Any]) -> l
     return list(map(memo.__getitem__, keys))
 
 
-def _translate(exc: DBAPIError) -> StateError:
-    # SQLAlchemy's own message includes the statement's parameters, which can be personal
-    # data; name the driver error class (and PostgreSQL's SQLSTATE) only.
-    origin = exc.orig
-    detail = type(exc).__name__
-    if origin is not None and type(origin).__name__ != detail:
-        detail += f": {type(origin).__name__}"
-    sqlstate = getattr(origin, "sqlstate", None)
-    if sqlstate:
-        detail += f" {sqlstate}"
-    if "locked" in str(origin).lower():
-        detail += ": database is locked"
-    return StateError(f"state store operation failed ({detail})")
+def _translate(exc: DBAPIError, engine: Engine) -> StateError:
+    return database_failure(store_name(engine.url), exc, opening=False)
 
 
 class Db:
@@ -175,7 +165,7 @@ class Db:
                 finally:
                     self._local.connection = None
         except DBAPIError as exc:
-            raise _translate(exc) from exc
+            raise _translate(exc, self.engine) from exc
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -187,7 +177,7 @@ class Db:
             with self.engine.begin() as connection:
                 yield connection
         except DBAPIError as exc:
-            raise _translate(exc) from exc
+            raise _translate(exc, self.engine) from exc
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -201,7 +191,7 @@ class Db:
                 with connection.begin():
                     yield connection
         except DBAPIError as exc:
-            raise _translate(exc) from exc
+            raise _translate(exc, self.engine) from exc
 
     @contextmanager
     def isolated(self) -> Iterator[Connection]:

@@ -15,8 +15,9 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from connector.errors import StateError
 from connector.masking import mask_url
+from connector.state._failures import directory_failure, file_failure
 
-__all__ = ["READ_ONLY", "create_state_engine", "describe_url", "normalise_url"]
+__all__ = ["READ_ONLY", "create_state_engine", "describe_url", "normalise_url", "store_name"]
 
 READ_ONLY = "crmsync_read_only"
 """Execution option: this connection only reads, so SQLite may begin a deferred transaction."""
@@ -49,6 +50,13 @@ def normalise_url(url: str) -> URL:
 def describe_url(url: URL) -> str:
     """The URL as it may appear in messages: never with a password, in userinfo or query."""
     return mask_url(url.render_as_string(hide_password=True))
+
+
+def store_name(url: URL) -> str:
+    """The store as messages name it: a SQLite file by its path, anything else by its URL."""
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return url.database
+    return describe_url(url)
 
 
 def create_state_engine(url: URL, *, busy_timeout: float) -> Engine:
@@ -117,7 +125,17 @@ def _use_wal(cursor: Any, busy_timeout: float) -> None:
 
 def _prepare_file(path: Path) -> None:
     """Create the database's directory (0o700) and file (0o600) owner-only: it holds personal
-    data. Existing ones are left as they are."""
+    data. Existing ones are left as they are. What the system refuses is a ``StateError``
+    naming the path and the cause."""
+    try:
+        if path.is_dir():
+            raise directory_failure(path)
+        _create_owner_only(path)
+    except OSError as exc:
+        raise file_failure(path, exc) from exc
+
+
+def _create_owner_only(path: Path) -> None:
     directory = path.parent
     if not directory.exists():
         try:

@@ -27,12 +27,12 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from connector.errors import StateError
 from connector.funnel import normalise_email
 from connector.settings import Settings
 from connector.state import _migrate
 from connector.state._db import Db
-from connector.state._engine import create_state_engine, describe_url, normalise_url
+from connector.state._engine import create_state_engine, normalise_url, store_name
+from connector.state._failures import database_failure
 from connector.state._forget import (
     erase_personal_data,
     forget_people,
@@ -105,9 +105,7 @@ class StateStore:
                 _migrate.verify(engine)
         except DBAPIError as exc:
             engine.dispose()
-            raise StateError(
-                f"cannot open the state store at {describe_url(parsed)} ({type(exc.orig).__name__})"
-            ) from exc
+            raise database_failure(store_name(parsed), exc, opening=True) from exc
         except BaseException:
             engine.dispose()
             raise

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import difflib
 import json
+import resource
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -129,3 +132,54 @@ def test_an_edit_that_would_break_the_mapping_is_refused_and_undone(
 def test_set_names_a_near_miss_mapping(mappings: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["mappings", "set", "phon", "--sync", "none", "--dir", str(mappings)]) == 2
     assert "did you mean 'phone'?" in capsys.readouterr().err
+
+
+def _at_most_1_gib() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+
+def test_validate_refuses_a_billion_laughs_with_the_alias_line(tmp_path: Path) -> None:
+    # Expanded, this file holds 9 ** 12 (about 2.8e11) strings. The real command runs in a
+    # process capped at 1 GiB of memory with a generous time limit: a loader that expands
+    # aliases dies of MemoryError (a traceback, exit 1) or times out; only a bounded one passes.
+    lines = ["version: 1", "lol0: &lol0 [" + ", ".join(["lol"] * 9) + "]"]
+    lines += [f"lol{n}: &lol{n} [" + ", ".join([f"*lol{n - 1}"] * 9) + "]" for n in range(1, 12)]
+    (tmp_path / "mappings").mkdir()
+    (tmp_path / "mappings" / "bomb.yaml").write_text("\n".join(lines) + "\n")
+    result = subprocess.run(
+        [Path(sys.executable).parent / "crmsync", "mappings", "validate", "--dir", "mappings"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_at_most_1_gib,
+        check=False,
+    )
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 2
+    [where] = [line for line in result.stderr.splitlines() if "bomb.yaml:" in line]
+    location = where.split("bomb.yaml:")[1].split(":")
+    line, column = int(location[0]), int(location[1])
+    assert lines[line - 1][column - 1] == "*"
+    assert "anchor" in where
+
+
+def test_set_keeps_anchors_and_aliases(mappings: Path) -> None:
+    contact = mappings / "contact.yaml"
+    text = contact.read_text()
+    first = "    transform: [trim, truncate]   # Salesforce FirstName holds 40 characters\n"
+    assert text.count(first) == 1
+    text = text.replace(first, first.replace("[trim", "&trimmed [trim"))
+    text = text.replace("    transform: [trim, truncate]\n", "    transform: *trimmed\n", 1)
+    assert text.count("*trimmed") == 1
+    contact.write_text(text)
+    assert (
+        main(["mappings", "set", "first_name", "--sync", "prefer_hubspot", "--dir", str(mappings)])
+        == 0
+    )
+    after = contact.read_text()
+    assert _changed_lines(text, after) == [
+        "-    sync: two_way",
+        "+    sync: prefer_hubspot",
+    ]
+    assert load_mappings(mappings).get("last_name").transforms == ("trim", "truncate")
