@@ -175,6 +175,8 @@ class FieldSchema(BaseModel):
     external_id: bool = False
     picklist_values: tuple[str, ...] = ()
     restricted_picklist: bool = False
+    multiple: bool = False
+    """Several options at once, ``;``-separated (a multi-select picklist, a HubSpot checkbox)."""
 
     @property
     def read_only(self) -> bool:

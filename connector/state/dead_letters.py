@@ -85,6 +85,7 @@ class DeadLetterStore:
         records = {wanted_key[:3] for wanted_key in wanted}
         with self._db.transaction(), self._db.write() as connection:
             attempts: dict[tuple[str, str, str, str], int] = {}
+            unchanged: set[tuple[str, str, str, str]] = set()
             for matching in keyed_in(key, records):
                 query = select(
                     dead_letters.c.system,
@@ -92,11 +93,27 @@ class DeadLetterStore:
                     dead_letters.c.record_id,
                     dead_letters.c.field_key,
                     dead_letters.c.attempts,
+                    dead_letters.c.waiting,
+                    dead_letters.c.fingerprint,
+                    dead_letters.c.payload,
                 ).where(matching)
                 for row in connection.execute(query):
                     found = (row.system, row.object_type, row.record_id, row.field_key)
                     attempts[found] = row.attempts
-            rows = [self._row(letter, attempts.get(k, 0) + 1, now) for k, letter in wanted.items()]
+                    letter = wanted.get(found)
+                    if (
+                        letter is not None
+                        and letter.waiting
+                        and row.waiting
+                        and row.fingerprint == letter.fingerprint
+                        and row.payload == dict(letter.payload)
+                    ):
+                        # The same value held back again, nothing changed: not an attempt.
+                        unchanged.add(found)
+            rows = [
+                self._row(letter, attempts.get(k, 0) + (0 if k in unchanged else 1), now)
+                for k, letter in wanted.items()
+            ]
             statement = upsert(connection, dead_letters)
             excluded = statement.excluded
             statement = statement.on_conflict_do_update(
@@ -189,6 +206,28 @@ class DeadLetterStore:
             if letter.fingerprint != current(letter.ref.system, letter.ref.object_type)
         ]
 
+    def settle_waiting(self, person_ids: Iterable[str], *, keep: Iterable[NewDeadLetter]) -> int:
+        """These people were just planned: their waiting dead letters that were not held back
+        again (``keep``) are settled (fixed in the CRM, or no longer wanted). Returns how many
+        went."""
+        kept = {_key(letter) for letter in keep}
+        gone: list[int] = []
+        with self._db.read() as connection:
+            for batch in chunks(dict.fromkeys(person_ids)):
+                query = select(
+                    dead_letters.c.id,
+                    dead_letters.c.system,
+                    dead_letters.c.object_type,
+                    dead_letters.c.record_id,
+                    dead_letters.c.field_key,
+                ).where(dead_letters.c.person_id.in_(batch), dead_letters.c.waiting.is_(True))
+                gone.extend(
+                    row.id
+                    for row in connection.execute(query)
+                    if (row.system, row.object_type, row.record_id, row.field_key) not in kept
+                )
+        return self.drop(gone) if gone else 0
+
     def retry_now(self, dead_letter_ids: Iterable[int] | None = None) -> int:
         """Make dead letters due at once (all when ``dead_letter_ids`` is None), waiting ones
         included; returns how many."""
@@ -246,13 +285,16 @@ class DeadLetterStore:
         return dropped
 
     def clear_records(self, refs: Iterable[SourceRef]) -> int:
-        """Delete every dead letter of these records (they have since synced), one statement
-        per thousand; returns how many."""
+        """Delete the dead letters of these records (they have since synced), one statement
+        per thousand; returns how many. Letters waiting for a change stay: the write that went
+        out did not carry the value they hold back (``settle_waiting`` settles those)."""
         key = (dead_letters.c.system, dead_letters.c.object_type, dead_letters.c.record_id)
         wanted = {(ref.system.value, ref.object_type, ref.record_id) for ref in refs}
         cleared = 0
         with self._db.write() as connection:
             for matching in keyed_in(key, wanted):
-                result = connection.execute(dead_letters.delete().where(matching))
+                result = connection.execute(
+                    dead_letters.delete().where(matching, dead_letters.c.waiting.is_(False))
+                )
                 cleared += result.rowcount
         return cleared

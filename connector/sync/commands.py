@@ -86,6 +86,16 @@ def render_report(report: RunReport, console: Console = _out) -> None:
         console.print("stages: " + ", ".join(f"{k} {v}" for k, v in sorted(report.stages.items())))
     for rejection in report.rejections[:10]:
         console.print(f"rejected {rejection['record']}: {rejection['code']} {rejection['message']}")
+    for held in report.held_examples[:10]:
+        allowed = f" (allowed: {held['allowed']})" if held["allowed"] else ""
+        console.print(f"held back {held['record']}: {held['code']} {held['reason']}{allowed}")
+    if report.not_recreated:
+        console.print(
+            "not re-created (deleted there; [sync] on_delete): "
+            + ", ".join(
+                f"{system} {count}" for system, count in sorted(report.not_recreated.items())
+            )
+        )
     for issue in report.identity_issues[:10]:
         console.print(f"identity {issue['kind']}: {issue['record']} ({issue['detail']})")
     if report.stopped:

@@ -56,6 +56,7 @@ from connector.sync.merge import (
     merge_field,
 )
 from connector.sync.plan import FieldChange, RecordPlan, WriteKind
+from connector.sync.validate import Held, validate_record
 
 __all__ = [
     "DECIDED_FIELDS",
@@ -136,6 +137,8 @@ class PersonResult:
     issues: list[str] = field(default_factory=list)
     primary: dict[System, Observed] = field(default_factory=dict)
     shown: dict[System, FunnelStage] = field(default_factory=dict)  # each CRM's stage now
+    held: list[Held] = field(default_factory=list)
+    """Planned values the CRM would refuse, taken out of ``records`` (see sync/validate.py)."""
     not_recreated: list[GoneRecord] = field(default_factory=list)
     """Records gone from one CRM that the policy kept crmsync from creating again."""
     tombstone: bool = False
@@ -529,6 +532,15 @@ def decide(
                     stage_to=decision.stage,
                 )
             )
+    if schemas:
+        # Every value goes out only if the CRM can take it; a bad one costs its field alone.
+        checked: list[RecordPlan] = []
+        for record in result.records:
+            kept, refused = validate_record(record, schemas, mappings)
+            result.held.extend(refused)
+            if kept is not None:
+                checked.append(kept)
+        result.records = checked
     return result
 
 

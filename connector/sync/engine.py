@@ -25,7 +25,7 @@ from connector.errors import (
 from connector.funnel import SourceRef
 from connector.mapping.model import MappingSet
 from connector.rules import Rules
-from connector.state import JsonValue, Observed, StateStore
+from connector.state import JsonValue, NewDeadLetter, Observed, StateStore
 from connector.state.gone import GoneRecord
 from connector.state.models import PersonRecord, RunOutcome, StageChange, new_id
 from connector.sync._lease import Lease
@@ -44,6 +44,7 @@ from connector.sync.pull import (
     waiting_records,
 )
 from connector.sync.report import DriftReport, RunReport
+from connector.sync.validate import fingerprint
 
 __all__ = ["EngineOptions", "SyncEngine", "scoring_time"]
 
@@ -130,9 +131,12 @@ class SyncEngine:
             stats=stats,
             progress=self.progress,
         )
-        # Dead letters whose retry time has come are planned again with their people.
+        # Dead letters whose retry time has come are planned again with their people, and
+        # those waiting for a change whose mapping or schema changed.
         due = self.store.dead_letters.due(run_start)
         self.store.dirty.mark({d.person_id for d in due if d.person_id}, "retry")
+        changed = self.store.dead_letters.changed_since_refused(self._fingerprint)
+        self.store.dirty.mark({d.person_id for d in changed if d.person_id}, "schema changed")
         return stats
 
     def _catch_up(self, run_start: datetime) -> PullStats:
@@ -185,6 +189,33 @@ class SyncEngine:
                 )
             )
         return found
+
+    def _fingerprint(self, system: System, object_type: str) -> str:
+        """What a value held back on this object waits on: the mappings and its schema."""
+        return fingerprint(self.mappings, self._schemas_for().get((system, object_type)))
+
+    def _held(self, results: Sequence[PersonResult]) -> None:
+        """Record the values held back as dead letters waiting for a change (not a timer);
+        those of these people no longer held back (fixed, or no longer planned) go."""
+        letters = [
+            NewDeadLetter(
+                ref=held.ref,
+                fields=(held.change.field,),
+                error_class="InvalidValue",
+                code=held.code,
+                message=held.message(),
+                person_id=held.person_id,
+                payload={held.change.mapping or held.change.field: held.change.value},
+                waiting=True,
+                fingerprint=self._fingerprint(held.ref.system, held.ref.object_type),
+            )
+            for result in results
+            for held in result.held
+        ]
+        self.store.dead_letters.add_many(letters)
+        self.store.dead_letters.settle_waiting(
+            [result.person.id for result in results], keep=letters
+        )
 
     def _schemas_for(self) -> dict[tuple[System, str], ObjectSchema]:
         if not self._schemas:
@@ -299,7 +330,7 @@ class SyncEngine:
                 yield report, lease
             if report.outcome is not None:
                 outcome = report.outcome
-            elif report.rejected_total or report.stale:
+            elif report.rejected_total or report.stale or report.held:
                 outcome = RunOutcome.FINISHED_WITH_REJECTIONS
             else:
                 outcome = RunOutcome.SUCCEEDED
@@ -434,6 +465,7 @@ class SyncEngine:
         now = self.clock()
         with self.store.transaction():
             report.stage_changes += self._record(results, previous, run_id)
+            self._held(results)
             # Journalled before they go out: a run killed mid-write is accounted for by the
             # next one (see connector.state.intents).
             self.store.intents.put_many(intents(records, run_id, now))

@@ -47,7 +47,10 @@ def deadletter_list(
                 "code": d.code,
                 "message": d.message,
                 "attempts": d.attempts,
-                "next_retry_at": d.next_retry_at.isoformat(),
+                "waits_for": "a change of the record, the mapping or the schema"
+                if d.waiting
+                else "its retry time",
+                "next_retry_at": None if d.waiting else d.next_retry_at.isoformat(),
             }
             for d in letters
         ]
@@ -64,7 +67,9 @@ def deadletter_list(
             d.code,
             d.message,
             str(d.attempts),
-            d.next_retry_at.isoformat(timespec="minutes"),
+            "when the record, mapping or schema changes"
+            if d.waiting
+            else d.next_retry_at.isoformat(timespec="minutes"),
         )
     _out.print(table)
 
@@ -80,6 +85,7 @@ def deadletter_retry(
     with open_store(ctx) as store:
         letters = [d for d in store.dead_letters.list() if not ids or d.id in ids]
         people = {d.person_id for d in letters if d.person_id}
+        store.dead_letters.retry_now([d.id for d in letters])
         store.dirty.mark(people, "retry")
     _out.print(f"{len(letters)} dead letters will be retried by the next sync")
 

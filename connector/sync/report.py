@@ -57,6 +57,8 @@ class RunReport:
     not_recreated: Counter[str] = field(default_factory=Counter)  # by the system it left
     tombstoned: int = 0
     missing: Counter[str] = field(default_factory=Counter)  # found gone when written
+    held: Counter[str] = field(default_factory=Counter)  # "salesforce.INVALID_PICKLIST_VALUE"
+    held_examples: list[dict[str, str]] = field(default_factory=list)
     confirmed: Counter[str] = field(default_factory=Counter)  # an interrupted run's writes
     stale: list[str] = field(default_factory=list)
     linked_existing: int = 0  # creates HubSpot answered "already exists": linked instead
@@ -93,6 +95,18 @@ class RunReport:
             self.stages[result.decision.stage.value] += 1
             self.bands[result.decision.band] += 1
             self.not_recreated.update(gone.ref.system.value for gone in result.not_recreated)
+            for held in result.held:
+                self.held[f"{held.ref.system.value}.{held.code}"] += 1
+                if len(self.held_examples) < _EXAMPLES:
+                    self.held_examples.append(
+                        {
+                            "record": str(held.ref),
+                            "field": held.change.field,
+                            "code": held.code,
+                            "reason": held.message(),
+                            "allowed": ", ".join(held.allowed),
+                        }
+                    )
 
     def add_apply(self, applied: ApplyOutcome) -> None:
         self.written.update(applied.written)
@@ -121,6 +135,7 @@ class RunReport:
             "stage_changes": self.stage_changes,
             "written": self.written_total,
             "rejected": self.rejected_total,
+            "held_back": sum(self.held.values()),
             "written_partially": sum(self.partial.values()),
             "data_issues": self.data_issues,
             "identity_issues": sum(self.identity_counts.values()),
@@ -164,6 +179,8 @@ class RunReport:
             "echoes_of_gone_records": self.echoes,
             "not_recreated": dict(self.not_recreated),
             "earlier_writes_confirmed": dict(self.confirmed),
+            "held_back": dict(self.held),
+            "held_back_examples": [dict(item) for item in self.held_examples],
             "stale": list(self.stale[:_EXAMPLES]),
             "api_calls": {system.value: calls for system, calls in self.api_calls.items()},
         }

@@ -281,6 +281,7 @@ class HubSpotAdapter:
                     str(o["value"]) for o in options if not o.get("hidden", False)
                 ),
                 restricted_picklist=prop.get("type") == "enumeration",
+                multiple=prop.get("fieldType") == "checkbox",
             )
         schema = ObjectSchema(system=System.HUBSPOT, object_type=object_type, fields=fields)
         with self._schema_lock:

@@ -153,5 +153,6 @@ def object_schema(object_type: str, describe: Mapping[str, Any]) -> ObjectSchema
             external_id=bool(spec.get("externalId")),
             picklist_values=tuple(str(v["value"]) for v in values if v.get("active", True)),
             restricted_picklist=bool(spec.get("restrictedPicklist")),
+            multiple=spec.get("type") == "multipicklist",
         )
     return ObjectSchema(system=System.SALESFORCE, object_type=object_type, fields=fields)
