@@ -14,6 +14,7 @@ would), so the test never races the process under test.
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import threading
@@ -264,3 +265,54 @@ def test_two_concurrent_syncs_one_runs_the_other_exits_with_a_clear_message(
         gate.close()
     assert first.returncode == 0, out + err
     assert stage_disagreements(sandbox) == {}
+
+
+def test_a_killed_runs_writes_are_counted_and_recognised_as_crmsyncs_own(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Killed inside a chunk's writes (Salesforce applied its batch, nothing recorded), the
+    run's write intents stay behind. The next run confirms them against what it pulls: the
+    dead run's row counts the writes the CRMs received, and their echo is crmsync's own (no
+    stage it wrote is taken for one set by hand and pinned)."""
+    reset(sandbox)
+    database = tmp_path / "state.db"
+    env = write_env_file(sandbox, tmp_path / "sync.env", f"sqlite:///{database}")
+    gates: list[Gate] = []
+    gate = Gate(sandbox, database, inside_a_batch(lambda: gates[0]))
+    gates.append(gate)
+    before = stamps(sandbox)
+    try:
+        process = start_cli(env, "sync", "--chunk", CHUNK, cwd=tmp_path)
+        assert gate.reached.wait(timeout=90), process.communicate(timeout=5)
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+    finally:
+        gate.close()
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        (left,) = connection.execute("SELECT count(*) FROM write_intents").fetchone()
+    assert left > 0, "the chunk in flight left its intents"
+
+    code, output = run_cli(env, "sync", "--chunk", CHUNK, "--json", cwd=tmp_path)
+    assert code == 0, output
+    after = stamps(sandbox)
+    received = sum(1 for key, stamp in after.items() if before.get(key) != stamp)
+
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        runs = connection.execute("SELECT outcome, counts FROM runs ORDER BY started_at").fetchall()
+        (intents,) = connection.execute("SELECT count(*) FROM write_intents").fetchone()
+        pinned = connection.execute(
+            "SELECT count(*) FROM people WHERE data LIKE '%\"stage_pinned\": true%' "
+            "OR data LIKE '%\"stage_pinned\":true%'"
+        ).fetchone()[0]
+    (killed, killed_counts), (resumed, resumed_counts) = [
+        (outcome, json.loads(counts)) for outcome, counts in runs
+    ]
+    assert killed == "interrupted"
+    assert resumed == "succeeded"
+    assert killed_counts["confirmed_after_interruption"] > 0
+    assert (
+        resumed_counts["earlier_writes_confirmed"] == killed_counts["confirmed_after_interruption"]
+    )
+    assert killed_counts["written"] + resumed_counts["written"] == received
+    assert intents == 0
+    assert pinned == 0, "crmsync's own stage writes were taken for stages set by hand"
