@@ -13,7 +13,7 @@ from rich.table import Table
 from connector.crm.connect import connect
 from connector.crm.types import CrmSink
 from connector.errors import ConfigError, ExitCode, Problem, System
-from connector.funnel import normalise_email
+from connector.funnel import SourceRef, normalise_email
 from connector.logs import add_secrets
 from connector.sync.commands import open_store, settings_of
 from connector.sync.erase import delete_in_crms, linked_records
@@ -103,7 +103,13 @@ def deadletter_drop(
 
 def forget(
     ctx: typer.Context,
-    email: Annotated[str, typer.Argument(help="The person's e-mail address.")],
+    email: Annotated[
+        str,
+        typer.Argument(
+            help="The person's e-mail address, or one of their CRM records as "
+            "system/object/id (a tombstone has no address left)."
+        ),
+    ],
     in_crms: Annotated[
         bool,
         typer.Option(
@@ -116,6 +122,9 @@ def forget(
     both CRMs to delete every record crmsync linked to the person (Salesforce: recycle bin;
     HubSpot: archive); if a CRM refuses, the state store is kept so the request can be
     repeated."""
+    if "/" in email and "@" not in email:
+        _forget_by_record(ctx, email)
+        return
     try:
         address = normalise_email(email)
     except ValueError as exc:
@@ -143,6 +152,29 @@ def forget(
     if not result.people:
         _out.print("no person with that address is stored")
         raise typer.Exit(int(ExitCode.FAILED))
+    _out.print(f"erased {result.people} people and {result.total - result.people} rows about them")
+
+
+def _forget_by_record(ctx: typer.Context, text: str) -> None:
+    """Erase the person a CRM record belongs (or belonged) to, tombstones included."""
+    try:
+        ref = SourceRef.parse(text)
+    except ValueError:
+        raise ConfigError(
+            [
+                Problem(
+                    where="argument EMAIL",
+                    message="neither an e-mail address nor a record",
+                    hint="write a record as system/object/id, e.g. hubspot/contacts/1234",
+                )
+            ]
+        ) from None
+    with open_store(ctx) as store:
+        history = store.links.history(ref)
+        if not history:
+            _out.print("no person is stored for that record")
+            raise typer.Exit(int(ExitCode.FAILED))
+        result = store.forget_person(history[-1].person_id)
     _out.print(f"erased {result.people} people and {result.total - result.people} rows about them")
 
 
