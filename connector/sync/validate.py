@@ -141,11 +141,13 @@ def _problem(
             "to the mapping's transforms, or widen the field",
             (),
         )
-    if field.type == "email":
+    if field.type == "email" or change.mapping == "email":
+        # HubSpot types its e-mail property as a plain string, yet refuses the whole batch for
+        # one bad address (400 INVALID_EMAIL): check the canonical e-mail wherever it goes.
         try:
             normalise_email(str(value))
         except ValueError:
-            return "WRONG_TYPE", "not a valid e-mail address", ()
+            return "INVALID_EMAIL", "not a valid e-mail address; fix it in the other CRM", ()
     return None
 
 
