@@ -32,6 +32,33 @@ class Metrics:
             ["job"],
             registry=r,
         )
+        self.partial = Counter(
+            "crmsync_records_written_partially",
+            "Records a stopped run changed part-way (written whole by the next run)",
+            ["job", "target"],
+            registry=r,
+        )
+        self.held = Counter(
+            "crmsync_values_held_back",
+            "Planned values held back because the CRM would refuse them",
+            ["job", "reason"],
+            registry=r,
+        )
+        self.gone = Counter(
+            "crmsync_records_gone",
+            "CRM records found deleted, archived, merged away or missing",
+            ["job", "how"],
+            registry=r,
+        )
+        self.identity_seen = Counter(
+            "crmsync_identity_issues_seen",
+            "Identity issues seen by runs",
+            ["job", "kind"],
+            registry=r,
+        )
+        self.identity_open = Gauge(
+            "crmsync_identity_issues_open", "Identity issues waiting for a resolution", registry=r
+        )
         self.dead_letters = Gauge("crmsync_dead_letters", "Dead letters waiting", registry=r)
         self.drift = Gauge(
             "crmsync_stage_drift", "People whose stage differs across CRMs", registry=r
@@ -44,9 +71,20 @@ class Metrics:
         outcome = report.outcome.value if report.outcome else "unknown"
         self.runs.labels(job, outcome).inc()
         self.pulled.labels(job).inc(sum(report.pulled.values()))
-        for target, count in report.written.items():
+        # Writes a killed earlier run made, confirmed by this one, are counted now: the sum
+        # over time equals what the CRMs received.
+        for target, count in (report.written + report.confirmed).items():
             self.written.labels(job, target).inc(count)
+        for target, count in report.partial.items():
+            self.partial.labels(job, target).inc(count)
         self.rejected.labels(job).inc(report.rejected_total)
+        for reason, count in report.held.items():
+            self.held.labels(job, reason).inc(count)
+        for how, count in (report.gone + report.missing).items():
+            self.gone.labels(job, how).inc(count)
+        for kind, count in report.identity_counts.items():
+            self.identity_seen.labels(job, kind).inc(count)
+        self.identity_open.set(report.identity_open)
         for system, calls in report.api_calls.items():
             self.calls.labels(job, system.value).inc(calls)
         if outcome in ("succeeded", "finished_with_rejections") and report.ended_at is not None:

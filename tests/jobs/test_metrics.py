@@ -30,3 +30,27 @@ def test_metrics_count_runs_records_and_calls() -> None:
     assert 'crmsync_records_rejected_total{job="sync"} 1.0' in text
     assert 'crmsync_api_calls_total{job="sync",system="hubspot"} 9.0' in text
     assert 'crmsync_last_success_timestamp_seconds{job="sync"} 1.76' in text
+
+
+def test_metrics_count_every_write_the_crms_received_and_what_waits() -> None:
+    metrics = Metrics()
+    report = RunReport(job="sync", run_id="r2", started_at=datetime(2026, 1, 1, tzinfo=UTC))
+    report.written = Counter({"salesforce.update": 2})
+    report.confirmed = Counter({"salesforce.update": 5})  # a killed run's, confirmed now
+    report.partial = Counter({"hubspot.update": 1})
+    report.held = Counter({"salesforce.INVALID_PICKLIST_VALUE": 4})
+    report.gone = Counter({"salesforce.deleted": 2})
+    report.identity_counts = Counter({"ambiguous_email": 3})
+    report.identity_open = 11
+    report.finish(datetime(2026, 1, 1, 0, 1, tzinfo=UTC), RunOutcome.SUCCEEDED, {})
+    metrics.observe("sync", report)
+    text = generate_latest(metrics.registry).decode()
+    assert 'crmsync_records_written_total{job="sync",target="salesforce.update"} 7.0' in text
+    assert 'crmsync_records_written_partially_total{job="sync",target="hubspot.update"} 1.0' in text
+    assert (
+        'crmsync_values_held_back_total{job="sync",reason="salesforce.INVALID_PICKLIST_VALUE"} 4.0'
+        in text
+    )
+    assert 'crmsync_records_gone_total{how="salesforce.deleted",job="sync"} 2.0' in text
+    assert 'crmsync_identity_issues_seen_total{job="sync",kind="ambiguous_email"} 3.0' in text
+    assert "crmsync_identity_issues_open 11.0" in text
