@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from connector import __version__
-from connector.errors import ConfigError, CrmsyncError, ExitCode
+from connector.errors import ConfigError, CrmsyncError, ExitCode, StopRequested
 from connector.logs import configure_logging
 from connector.masking import mask_url, mask_urls_in, url_secrets
 from connector.runtime import tune_collector
@@ -215,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
         # Standalone mode: typer/click report usage errors themselves (exit 2) whichever click
         # they bundle; our own errors pass through to be mapped to the documented codes.
         command.main(args=argv, prog_name="crmsync", standalone_mode=True)
+    except StopRequested as stopped:
+        # A stop outside a recorded run (a drift check, the demo): nothing was left half-done.
+        stderr.print(f"{stopped}; run the command again to finish")
+        return int(stopped.exit_code)
     except CrmsyncError as error:
         # Escaped: error texts may hold brackets (``[400 INVALID_FIELD]``) rich would eat.
         # Masked: whatever URL a message names reaches the terminal without its credentials.

@@ -31,6 +31,7 @@ from connector.errors import System
 from connector.sandbox.runner import Sandbox
 from connector.settings import DEFAULT_CONFIG_FILE, Settings, load_settings
 from connector.state import StateStore
+from connector.stopping import Stop, stop_on_signals
 from connector.sync.commands import progress_reporter, render_drift, render_report
 from connector.sync.report import DriftReport, RunReport
 from connector.sync.wiring import connected
@@ -174,9 +175,13 @@ def run_demo(
     project: Path = Path(),
     console: Console | None = None,
     keep: bool = True,
+    stop: Stop | None = None,
 ) -> DemoResult:
-    """Run the demo; return what it measured (tests assert on it)."""
+    """Run the demo; return what it measured (tests assert on it). Once ``stop`` is set the
+    step under way ends within seconds and the demo ends with
+    :class:`~connector.errors.StopRequested`."""
     out = console or Console(highlight=False, soft_wrap=True)
+    stop = stop or Stop()
     workdir = project / DEMO_DIR
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -187,14 +192,18 @@ def run_demo(
     out.print(f"Starting the sandbox: {people} synthetic people in a local Salesforce and HubSpot")
     with Sandbox.start(seed=seed, people=people) as sandbox:
         settings, env_file = _settings(sandbox, workdir, project)
-        with connected(settings) as engine:
+        with connected(settings, stop=stop) as engine:
             drift_before = engine.drift()
         render_drift(drift_before, "Before the first sync", out)
 
         out.print(Rule("Full sync"))
-        with progress_reporter(True) as progress, connected(settings, progress=progress) as engine:
+        with (
+            progress_reporter(True) as progress,
+            connected(settings, progress=progress, stop=stop) as engine,
+        ):
             full = engine.sync(job="demo full sync")
         render_report(full, out)
+        stop.check()
 
         out.print(Rule("People edit both CRMs"))
         users = _Users(sandbox)
@@ -208,10 +217,14 @@ def run_demo(
         # run starts is read by the run after. Let that second pass so this run sees the edits.
         time.sleep(1.0 - datetime.now(UTC).microsecond / 1_000_000 + 0.05)
         out.print(Rule("Incremental sync"))
-        with progress_reporter(True) as progress, connected(settings, progress=progress) as engine:
+        with (
+            progress_reporter(True) as progress,
+            connected(settings, progress=progress, stop=stop) as engine,
+        ):
             incremental = engine.sync(job="demo incremental sync")
         render_report(incremental, out)
-        with connected(settings) as engine:
+        stop.check()
+        with connected(settings, stop=stop) as engine:
             drift_after = engine.drift()
         render_drift(drift_after, "After syncing", out)
         with StateStore.from_settings(settings) as store:
@@ -235,7 +248,8 @@ def demo_command(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic world.")] = 7,
 ) -> None:
     """Run the whole story on the built-in sandbox (no credentials, no network)."""
-    result = run_demo(people=people, seed=seed)
+    with stop_on_signals(Stop()) as stop:
+        result = run_demo(people=people, seed=seed, stop=stop)
     if result.drift_after.drift:
         raise typer.Exit(1)
 

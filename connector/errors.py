@@ -16,7 +16,9 @@
     ├── RecordRejectedError           exit 3  one record refused: skip, dead-letter, continue
     ├── StateError                    exit 1  the state store is unusable or inconsistent
     │   └── RunLockedError            exit 1  another run holds the lock for this connection pair
-    └── StageTransitionError          exit 1  a funnel move the stage machine refuses
+    ├── StageTransitionError          exit 1  a funnel move the stage machine refuses
+    └── StopRequested                 exit 0  SIGTERM/SIGINT: record what went out, mark the run
+                                              interrupted, stop; the next run resumes
 
 ``str(error)`` is short and meant for users: system, object, record id, status. It never holds
 a response body, a token or personal data; payloads go to debug logs through the redacting
@@ -48,6 +50,7 @@ __all__ = [
     "RunLockedError",
     "StageTransitionError",
     "StateError",
+    "StopRequested",
     "System",
 ]
 
@@ -273,6 +276,20 @@ class RunLockedError(StateError):
 
 class StageTransitionError(CrmsyncError):
     """The funnel's stage machine refuses a move."""
+
+
+class StopRequested(CrmsyncError):
+    """A stop was asked for (SIGTERM, SIGINT): raised at the next call, wait or checkpoint.
+
+    Like a quota stop it ends a write part-way and carries what went out (see
+    ``connector.crm._partial``), so that it is recorded; the run is recorded as interrupted
+    and the next run resumes. Never retried.
+    """
+
+    exit_code = ExitCode.OK
+
+    def __init__(self, message: str = "stopped on request") -> None:
+        super().__init__(message)
 
 
 def display_path(path: Path | str) -> str:

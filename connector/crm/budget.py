@@ -10,7 +10,9 @@
   its configured share of the org's daily allowance.
 * :func:`bounded_map` — runs calls on a bounded thread pool, results in input order.
 
-Clocks and sleeps are injectable; tests never sleep.
+Clocks and sleeps are injectable; tests never sleep. The adapters pass a sleep that a stop
+request wakes (:meth:`connector.stopping.Stop.sleep`): a wait for a window ends at once then,
+raising :class:`~connector.errors.StopRequested`, and the call it waited for is not made.
 """
 
 from __future__ import annotations
@@ -72,7 +74,8 @@ class RollingWindow:
         self.waited = 0.0
 
     def acquire(self) -> float:
-        """Take one token, sleeping until one is free; returns the time slept."""
+        """Take one token, sleeping until one is free; returns the time slept. Whatever the
+        sleep raises (a stop) is raised with no token taken."""
         slept = 0.0
         while True:
             with self._lock:
@@ -138,10 +141,15 @@ class HubSpotBudget:
                     code="RUN_SHARE_SPENT",
                 )
             self._calls += 1
-        if search:
-            self.search.acquire()
-        elif not burst_exempt:
-            self.burst.acquire()
+        try:
+            if search:
+                self.search.acquire()
+            elif not burst_exempt:
+                self.burst.acquire()
+        except BaseException:  # a stop woke the wait: this call is never made
+            with self._lock:
+                self._calls -= 1
+            raise
 
 
 @dataclass(frozen=True, slots=True)

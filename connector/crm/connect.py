@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,6 +10,7 @@ from connector.crm.hubspot import HubSpotAdapter
 from connector.crm.retry import DEFAULT_POLICY, RetryPolicy
 from connector.crm.salesforce import SalesforceAdapter
 from connector.settings import Settings
+from connector.stopping import Stop
 
 __all__ = ["Adapters", "connect"]
 
@@ -30,15 +30,19 @@ def connect(
     settings: Settings,
     *,
     policy: RetryPolicy = DEFAULT_POLICY,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     rng: random.Random | None = None,
     write_concurrency: int = 4,
+    stop: Stop | None = None,
 ) -> Adapters:
     """Adapters for one run (describe caches and API budgets are per run).
 
+    ``stop`` is the run's stop request: both adapters end their work at the next call or wait
+    once it is set. ``sleep`` is a test's virtual sleep (default: a real one a stop wakes).
     Raises :class:`~connector.errors.ConfigError` when a system has no credentials. Nothing is
     called until the first pull, describe or write.
     """
+    stop = stop or Stop()
     return Adapters(
         salesforce=SalesforceAdapter(
             settings.salesforce,
@@ -46,6 +50,7 @@ def connect(
             sleep=sleep,
             rng=rng,
             write_concurrency=write_concurrency,
+            stop=stop,
         ),
         hubspot=HubSpotAdapter(
             settings.hubspot,
@@ -53,5 +58,6 @@ def connect(
             sleep=sleep,
             rng=rng,
             write_concurrency=write_concurrency,
+            stop=stop,
         ),
     )

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from datetime import UTC, datetime
-from types import FrameType
 from typing import Annotated
 
 import typer
@@ -20,6 +17,7 @@ from connector.jobs.runner import JobRunner, last_run, store_lock
 from connector.jobs.scheduler import Scheduler
 from connector.logs import configure_logging
 from connector.settings import Settings
+from connector.stopping import Stop, stop_on_signals
 from connector.sync.report import RunReport
 
 __all__ = ["register"]
@@ -33,15 +31,6 @@ def _settings(ctx: typer.Context) -> Settings:
 
     context: AppContext = ctx.obj
     return context.settings()
-
-
-def _stop_on_signals(stop: threading.Event) -> None:
-    def handle(signum: int, _: FrameType | None) -> None:
-        log.info("signal %d: finishing the current batch, then stopping", signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
 
 
 def _summary(report: RunReport) -> str:
@@ -78,10 +67,8 @@ def run(
                 )
             ]
         )
-    stop = threading.Event()
-    _stop_on_signals(stop)
     runner = JobRunner(settings, on_report=_alerting)
-    with store_lock(settings)(f"job:{name}"):
+    with stop_on_signals(Stop()) as stop, store_lock(settings)(f"job:{name}"):
         code = runner(jobs[name], stop)
     if code is not ExitCode.OK:
         raise typer.Exit(int(code))
@@ -94,15 +81,14 @@ def schedule(
         int | None, typer.Option(help="Serve Prometheus metrics on 127.0.0.1:PORT.")
     ] = None,
 ) -> None:
-    """Run due jobs until SIGTERM/SIGINT; then finish the current batch and exit 0."""
+    """Run due jobs until SIGTERM/SIGINT; then stop the job under way within seconds, exit 0."""
     settings = _settings(ctx)
     configure_logging(settings.log_level, settings.log_format)
     jobs = load_jobs(settings.jobs_dir)
     metrics = Metrics()
     if metrics_port is not None:
         metrics.serve(metrics_port)
-    stop = threading.Event()
-    _stop_on_signals(stop)
+    stop = Stop()
     scheduler = Scheduler(
         jobs=jobs,
         run_job=JobRunner(settings, metrics=metrics, on_report=_alerting),
@@ -113,7 +99,8 @@ def schedule(
     )
     for name, when in sorted(scheduler.next_fire_times().items(), key=lambda item: item[1]):
         log.info("job %s next runs at %s", name, when.isoformat())
-    history = scheduler.serve()
+    with stop_on_signals(stop):
+        history = scheduler.serve()
     log.info("scheduler stopped after %d runs", len(history))
 
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 
-from connector.errors import CrmsyncError, ExitCode
+from connector.errors import CrmsyncError, ExitCode, StopRequested
 from connector.jobs.definition import Action, JobDefinition
 from connector.jobs.metrics import Metrics
 from connector.settings import Settings
 from connector.state import StateStore
 from connector.state.locks import default_holder
 from connector.state.models import RunOutcome
+from connector.stopping import Stop
 from connector.sync.engine import EngineOptions, SyncEngine
 from connector.sync.report import RunReport, exit_code, record_drift
 from connector.sync.wiring import connected
@@ -52,13 +52,16 @@ class JobRunner:
         self.progress = progress
         self.on_report = on_report
 
-    def __call__(self, job: JobDefinition, stop: threading.Event) -> ExitCode:
+    def __call__(self, job: JobDefinition, stop: Stop) -> ExitCode:
         settings = budgeted(self.settings, job.options.api_budget_share)
         options = EngineOptions(objects=job.options.objects)
         try:
-            with connected(settings, options=options, progress=self.progress) as engine:
-                engine.stop = stop
+            with connected(settings, options=options, progress=self.progress, stop=stop) as engine:
                 report = self._run(engine, job)
+        except StopRequested:
+            # Stopped outside a recorded run (a reconcile's drift check): nothing to report.
+            log.info("job %s stopped on request; its next run starts its check over", job.name)
+            return ExitCode.OK
         except CrmsyncError as error:
             log.error("job %s failed: %s", job.name, error)
             if self.metrics is not None:

@@ -9,14 +9,14 @@ Policy, stated once:
 * Missed runs after downtime follow the job's ``missed_runs``: ``run_once`` runs the job once
   at start-up if at least one fire time passed since its last recorded run; ``skip`` waits for
   the next fire time. A job that has never run waits for its first fire time.
-* On SIGTERM/SIGINT the stop event is set: the running job finishes its current batch,
-  checkpoints and returns; no further job starts; the scheduler returns normally (exit 0).
+* On SIGTERM/SIGINT the stop request is set: the running job stops within seconds (after
+  the API calls in flight, see :mod:`connector.stopping`), records what it did and returns; no
+  further job starts; the scheduler returns normally (exit 0).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -24,12 +24,13 @@ from datetime import datetime
 
 from connector.errors import ExitCode, RunLockedError
 from connector.jobs.definition import JobDefinition, MissedRuns
+from connector.stopping import Stop
 
 __all__ = ["JobRun", "Scheduler"]
 
 log = logging.getLogger(__name__)
 
-RunJob = Callable[[JobDefinition, threading.Event], ExitCode]
+RunJob = Callable[[JobDefinition, Stop], ExitCode]
 """Runs one job to completion (or to a checkpoint once the event is set); returns its exit code."""
 JobLock = Callable[[str], AbstractContextManager[object]]
 """Holds the run lock for a job name; raises RunLockedError when another holder has it."""
@@ -57,7 +58,7 @@ class Scheduler:
     last_run: LastRun
     clock: Callable[[], datetime]
     notify: Notify | None = None
-    stop: threading.Event = field(default_factory=threading.Event)
+    stop: Stop = field(default_factory=Stop)
     max_idle_seconds: float = 60.0
     _next: dict[str, datetime] = field(default_factory=dict, init=False)
 

@@ -13,12 +13,14 @@ import threading
 from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import Generic, TypeVar, cast
 
+from connector.stopping import Stop
+
 __all__ = ["interleaved"]
 
 K = TypeVar("K")
 T = TypeVar("T")
 
-_POLL = 0.1  # seconds a blocked producer waits before looking whether it should stop
+_POLL = 0.1  # seconds a blocked producer (or the consumer) waits before looking for a stop
 
 
 class _Done:
@@ -63,26 +65,42 @@ class _Stream(Generic[K, T]):
 
 
 def interleaved(
-    streams: Mapping[K, Callable[[], Iterator[T]]], *, depth: int = 2
+    streams: Mapping[K, Callable[[], Iterator[T]]],
+    *,
+    depth: int = 2,
+    stop: Stop | None = None,
 ) -> Generator[tuple[K, T], None, None]:
     """``(key, item)`` for every item of every stream, in the order they arrive; each stream
     keeps its own order. Each stream's iterator runs on its own thread, at most ``depth``
     items ahead of the caller. The first error of any stream is raised here; leaving early
-    (an error, ``close()``) tells the producers to stop after the read they are in."""
+    (an error, ``close()``) tells the producers to stop after the read they are in.
+
+    Once ``stop`` is set no further item is handed over:
+    :class:`~connector.errors.StopRequested` is raised here within a fraction of a second,
+    even while every producer is still inside a read (what such a read returns is dropped)."""
     if len(streams) == 1:  # nothing to overlap with: read on the caller's thread
         ((only, items),) = streams.items()
         for value in items():
+            if stop is not None:
+                stop.check()
             yield only, value
         return
     out: queue.Queue[tuple[K, object]] = queue.Queue()
-    stop = threading.Event()
-    producers = {key: _Stream(key, items, out, depth, stop) for key, items in streams.items()}
+    leave = threading.Event()
+    producers = {key: _Stream(key, items, out, depth, leave) for key, items in streams.items()}
     for producer in producers.values():
         producer.thread.start()
     running = len(producers)
     try:
         while running:
-            key, got = out.get()
+            try:
+                key, got = out.get(timeout=_POLL)
+            except queue.Empty:
+                if stop is not None:
+                    stop.check()
+                continue
+            if stop is not None and not isinstance(got, _Failed):
+                stop.check()
             if isinstance(got, _Done):
                 running -= 1
             elif isinstance(got, _Failed):
@@ -91,4 +109,4 @@ def interleaved(
                 producers[key].slots.release()
                 yield key, cast(T, got)  # the producers put only their streams' items
     finally:
-        stop.set()
+        leave.set()

@@ -25,7 +25,9 @@ from connector.errors import ConfigError, ExitCode, Problem, display_path
 from connector.funnel import normalise_email
 from connector.settings import Settings
 from connector.state import StateStore
-from connector.sync.engine import EngineOptions
+from connector.state.models import RunOutcome
+from connector.stopping import Stop, stop_on_signals
+from connector.sync.engine import EngineOptions, SyncEngine
 from connector.sync.plan import Plan, read_plan
 from connector.sync.report import DriftReport, RunReport, exit_code, latest_drift, record_drift
 from connector.sync.wiring import connected
@@ -41,6 +43,22 @@ def settings_of(ctx: typer.Context) -> Settings:
 
     context: AppContext = ctx.obj
     return context.settings()
+
+
+@contextmanager
+def engine_for(
+    settings: Settings,
+    *,
+    progress: Callable[[str, int], None] | None,
+    options: EngineOptions | None = None,
+) -> Iterator[SyncEngine]:
+    """The engine a command runs, stopped by SIGTERM or SIGINT: the run in progress ends
+    within seconds, recorded as interrupted (exit 0); a second signal ends the process."""
+    with (
+        stop_on_signals(Stop()) as stop,
+        connected(settings, progress=progress, options=options, stop=stop) as engine,
+    ):
+        yield engine
 
 
 @contextmanager
@@ -170,7 +188,7 @@ def sync(
     options = EngineOptions(chunk=chunk) if chunk is not None else None
     with (
         progress_reporter(not as_json) as progress,
-        connected(settings, progress=progress, options=options) as engine,
+        engine_for(settings, progress=progress, options=options) as engine,
     ):
         if dry_run:
             plan, report = engine.plan(job="sync --dry-run", backfill=backfill)
@@ -190,13 +208,16 @@ def plan_command(
     settings = settings_of(ctx)
     with (
         progress_reporter(not as_json) as progress,
-        connected(settings, progress=progress) as engine,
+        engine_for(settings, progress=progress) as engine,
     ):
         plan, report = engine.plan()
     if report.outcome is not None and exit_code(report) is ExitCode.STOPPED_ON_QUOTA:
         # A partial plan would look complete; say so and leave no file to apply by mistake.
         _out.print(f"plan incomplete: {report.stopped}; run it again after the quota resets")
         raise typer.Exit(int(ExitCode.STOPPED_ON_QUOTA))
+    if report.outcome is RunOutcome.INTERRUPTED:
+        _out.print(f"plan incomplete: {report.stopped}; no plan written")
+        raise typer.Exit(int(exit_code(report)))
     if out is not None:
         plan.write(out)
     if as_json:
@@ -217,7 +238,7 @@ def apply_command(
     settings = settings_of(ctx)
     with (
         progress_reporter(not as_json) as progress,
-        connected(settings, progress=progress) as engine,
+        engine_for(settings, progress=progress) as engine,
     ):
         report = engine.apply_plan(plan, source=display_path(plan_file))
     _finish(report, as_json)
@@ -380,7 +401,7 @@ def reconcile(
     settings = settings_of(ctx)
     with (
         progress_reporter(not as_json) as progress,
-        connected(settings, progress=progress) as engine,
+        engine_for(settings, progress=progress) as engine,
     ):
         started = engine.clock()
         before = engine.drift()
@@ -389,6 +410,7 @@ def reconcile(
         if apply:
             engine.mark_everyone("reconcile")
             report = engine.sync(job="reconcile")
+        if report is not None and report.outcome is not RunOutcome.INTERRUPTED:
             started = engine.clock()
             after = engine.drift()
             record_drift(engine.store, "reconcile", after, started, engine.clock())
@@ -401,8 +423,9 @@ def reconcile(
         _out.print_json(json.dumps(data))
     else:
         render_drift(before, "drift")
-        if report is not None and after is not None:
+        if report is not None:
             render_report(report)
+        if after is not None:
             render_drift(after, "drift after reconcile")
     if report is not None and exit_code(report) is not ExitCode.OK:
         raise typer.Exit(int(exit_code(report)))

@@ -5,12 +5,16 @@ and runs: lock → pull people → pull activity → for each chunk of dirty peo
 record → finish the run. ``plan`` does the same up to deciding and writes nothing to the CRMs.
 Memory stays flat: pages stream through the state store and dirty people are processed in
 chunks, so a sync of 200,000 people holds one chunk at a time.
+
+A stop request (``stop``, set on SIGTERM) is honoured in every phase within seconds: between
+pages and activity batches, between chunks, and inside a chunk's writes at the next API call
+(see :mod:`connector.stopping`). The run is recorded as interrupted with what it did; the next
+run resumes from the checkpoints.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -20,6 +24,7 @@ from connector.crm.types import CrmSink, CrmSource, ObjectSchema
 from connector.errors import (
     CrmsyncError,
     QuotaExhaustedError,
+    StopRequested,
     System,
 )
 from connector.funnel import SourceRef
@@ -28,6 +33,7 @@ from connector.rules import Rules
 from connector.state import JsonValue, NewDeadLetter, Observed, StateStore
 from connector.state.gone import GoneRecord
 from connector.state.models import PersonRecord, RunOutcome, StageChange, new_id
+from connector.stopping import Stop
 from connector.sync._lease import Lease
 from connector.sync.apply import ApplyOutcome, WriteBehind, apply_records
 from connector.sync.decide import CreatePolicy, DeletePolicy, PersonInputs, PersonResult, decide
@@ -53,6 +59,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 Progress = Callable[[str, int], None]
 CHUNK = 2000  # people per decide/write round: a multiple of both CRMs' batch sizes
+STOPPED = "stopped on request after a checkpoint; the next run resumes"
 
 
 def scoring_time(run_start: datetime) -> datetime:
@@ -88,16 +95,23 @@ class SyncEngine:
     options: EngineOptions = field(default_factory=EngineOptions)
     progress: Progress | None = None
     api_calls: Callable[[], Mapping[System, int]] | None = None
-    stop: threading.Event | None = None  # set on SIGTERM: finish the chunks under way, return
+    stop: Stop | None = None  # set on SIGTERM: the adapters share it (see ``wiring.connected``)
     _schemas: dict[tuple[System, str], ObjectSchema] = field(default_factory=dict, init=False)
 
     # -- pulling ---------------------------------------------------------------------------
 
     def pull(
-        self, run_start: datetime, *, backfill: bool = False, run_id: str | None = None
+        self,
+        run_start: datetime,
+        *,
+        backfill: bool = False,
+        run_id: str | None = None,
+        stats: PullStats | None = None,
     ) -> PullStats:
+        """Pull people, deletions and activity into the state store; ``stats`` (new if None)
+        counts what was stored, also when a stop or an error ends the pull part-way."""
         normaliser = Normaliser(self.mappings)
-        stats = PullStats(run_id=run_id)
+        stats = PullStats(run_id=run_id) if stats is None else stats
         waiting, unread = waiting_records(self.store, self._chunks())
         pull_people(
             self.sources.values(),
@@ -109,6 +123,7 @@ class SyncEngine:
             objects=self.options.objects,
             progress=self.progress,
             stats=stats,
+            stop=self.stop,
         )
         pull_deleted(
             self.sources, self.store, pair=self.options.pair, run_start=run_start, stats=stats
@@ -130,6 +145,7 @@ class SyncEngine:
             run_start=run_start,
             stats=stats,
             progress=self.progress,
+            stop=self.stop,
         )
         # Dead letters whose retry time has come are planned again with their people, and
         # those waiting for a change whose mapping or schema changed.
@@ -139,10 +155,9 @@ class SyncEngine:
         self.store.dirty.mark({d.person_id for d in changed if d.person_id}, "schema changed")
         return stats
 
-    def _catch_up(self, run_start: datetime) -> PullStats:
+    def _catch_up(self, run_start: datetime, stats: PullStats) -> PullStats:
         """Read the contacts HubSpot named as owners of e-mail addresses this run tried to
         create, and their activity, so that their people are synced in this run."""
-        stats = PullStats()
         unread = waiting_records(self.store, self._chunks())[1]
         read_linked(self.sources, Normaliser(self.mappings), self.store, unread, stats)
         pull_activity(
@@ -153,6 +168,7 @@ class SyncEngine:
             run_start=run_start,
             stats=stats,
             progress=self.progress,
+            stop=self.stop,
         )
         return stats
 
@@ -237,6 +253,7 @@ class SyncEngine:
         with self._locked(new_id()):
             self.pull(run_start)
             for batch in self._everyone():
+                self._check_stop()
                 report.add(self.decide_chunk(batch, scoring_time(run_start)))
         return report
 
@@ -316,9 +333,9 @@ class SyncEngine:
         """One recorded run under the pair's lock: yields its report and lease.
 
         The body may set ``report.outcome`` (an interrupted run does); otherwise the run
-        succeeded, or finished with rejections or stale records. A spent quota ends the run
-        cleanly (its state kept, the next run resumes); any other error is recorded as a
-        failure and raised. Either way the run's counts and report are stored.
+        succeeded, or finished with rejections or stale records. A spent quota or a stop
+        request ends the run cleanly (its state kept, the next run resumes); any other error is
+        recorded as a failure and raised. Either way the run's counts and report are stored.
         """
         report = RunReport(job=job, run_id="", started_at=self._run_start(), dry_run=dry_run)
         run = self.store.runs.start(job)
@@ -334,6 +351,9 @@ class SyncEngine:
                 outcome = RunOutcome.FINISHED_WITH_REJECTIONS
             else:
                 outcome = RunOutcome.SUCCEEDED
+        except StopRequested:
+            outcome = RunOutcome.INTERRUPTED
+            report.stopped = STOPPED
         except QuotaExhaustedError as stop:
             outcome = RunOutcome.STOPPED_ON_QUOTA
             report.stopped = str(stop)
@@ -359,13 +379,15 @@ class SyncEngine:
         records: list[RecordPlan] = []
         with self._recorded(job, dry_run=True) as (report, _):
             run_start = report.started_at
-            report.add_pull(self.pull(run_start, backfill=backfill, run_id=report.run_id))
+            with self._pulling(report, PullStats(run_id=report.run_id)) as stats:
+                self.pull(run_start, backfill=backfill, run_id=report.run_id, stats=stats)
             for batch in self._chunks():
+                self._check_stop()
                 results = self.decide_chunk(batch, scoring_time(run_start))
                 report.add_decisions(results)
                 records.extend(record for result in results for record in result.records)
             report.planned = Plan.count(records)
-        # After a quota stop this plan is partial; report.outcome says so.
+        # After a quota stop or a stop request this plan is partial; report.outcome says so.
         plan = Plan(
             created_at=report.started_at,
             run_id=report.run_id,
@@ -380,18 +402,29 @@ class SyncEngine:
         can be resumed (quota): the report says how it ended."""
         with self._recorded(job) as (report, lease):
             run_start = report.started_at
-            report.add_pull(self.pull(run_start, backfill=backfill, run_id=report.run_id))
+            with self._pulling(report, PullStats(run_id=report.run_id)) as stats:
+                self.pull(run_start, backfill=backfill, run_id=report.run_id, stats=stats)
             lease.renew()
             self._write_dirty(report, run_start, lease)
             if report.linked_existing and not self._stopping():
                 # Creates HubSpot answered "already exists" linked that contact instead; read
                 # it and sync its person now rather than leave it to the next run.
-                report.add_pull(self._catch_up(run_start))
+                with self._pulling(report, PullStats()) as stats:
+                    self._catch_up(run_start, stats)
                 self._write_dirty(report, run_start, lease)
             if self._stopping():
                 report.outcome = RunOutcome.INTERRUPTED
-                report.stopped = "stopped on request after a checkpoint; the next run resumes"
+                report.stopped = STOPPED
         return report
+
+    @contextmanager
+    def _pulling(self, report: RunReport, stats: PullStats) -> Iterator[PullStats]:
+        """``stats`` for a pull, counted in ``report`` however the pull ends: a pull stopped
+        part-way stored pages, and the run's row must show them."""
+        try:
+            yield stats
+        finally:
+            report.add_pull(stats)
 
     def _write_dirty(self, report: RunReport, run_start: datetime, lease: Lease) -> None:
         done = self._chunk_written(report)
@@ -417,7 +450,8 @@ class SyncEngine:
         ``source`` names it (its file) in the message."""
         check_plan(plan, source, self.store, self.mappings, self.rules)
         with self._recorded(job) as (report, _):
-            report.add_pull(self.pull(report.started_at, run_id=report.run_id))
+            with self._pulling(report, PullStats(run_id=report.run_id)) as stats:
+                self.pull(report.started_at, run_id=report.run_id, stats=stats)
             refs = {
                 SourceRef(system=r.system, object_type=r.object_type, record_id=r.record_id): r
                 for r in plan.records
@@ -430,17 +464,22 @@ class SyncEngine:
                     report.stale.append(str(ref))
                 else:
                     fresh.append(record)
-            apply_records(
-                fresh,
-                self.sinks,
-                self.store,
-                run_id=report.run_id,
-                now=self.clock(),
-                observed=dict(current),
-                counted=report.add_apply,  # before a quota stop is raised, too
-            )
+            people = {r.person_id for r in plan.records}
+            try:
+                apply_records(
+                    fresh,
+                    self.sinks,
+                    self.store,
+                    run_id=report.run_id,
+                    now=self.clock(),
+                    observed=dict(current),
+                    counted=report.add_apply,  # before a quota stop is raised, too
+                )
+            except StopRequested:
+                self.store.dirty.mark(people, "applied")  # the next sync writes what did not go
+                raise
             # The canonical records and audit catch up on the next sync (no writes then).
-            self.store.dirty.mark({r.person_id for r in plan.records}, "applied")
+            self.store.dirty.mark(people, "applied")
         return report
 
     def _sync_chunk(
@@ -457,6 +496,8 @@ class SyncEngine:
         chunk = self._inputs(batch)
         previous = {inputs.record.person.id: inputs.record for inputs in chunk}
         results = self._decide(chunk, as_of)
+        if self._stopping():
+            return  # asked to stop while deciding: nothing recorded or sent, the people wait
         report.add_decisions(results)
         observed: dict[SourceRef, Observed] = {
             item.ref: item for result in results for item in result.primary.values()
@@ -500,6 +541,10 @@ class SyncEngine:
 
     def _stopping(self) -> bool:
         return self.stop is not None and self.stop.is_set()
+
+    def _check_stop(self) -> None:
+        if self.stop is not None:
+            self.stop.check()
 
     def _calls(self) -> dict[System, int]:
         return dict(self.api_calls()) if self.api_calls is not None else {}

@@ -22,6 +22,7 @@ from connector.state import NewObservation, StateStore
 from connector.state.gone import GoneHow, GoneRecord
 from connector.state.issues import IssueSeen, StoredIssue
 from connector.state.models import Cursor, LinkReason
+from connector.stopping import Stop
 from connector.sync._overlap import interleaved
 from connector.sync.activity import stored_activities
 from connector.sync.identity import IdentityIssue, IssueKind, Resolution, resolve
@@ -80,11 +81,14 @@ def pull_people(
     objects: Iterable[str] = (),
     progress: Progress | None = None,
     stats: PullStats | None = None,
+    stop: Stop | None = None,
 ) -> PullStats:
     """Pull every people object of every source changed since its cursor (all, on backfill).
 
     The sources are read side by side, each on a thread of its own; their pages are stored on
     the caller's thread as they arrive, each in one transaction with its stream's cursor.
+    Once ``stop`` is set no further page is stored (:class:`~connector.errors.StopRequested`
+    is raised between pages): what was stored stays stored, its cursor with it.
     """
     stats = stats or PullStats()
     wanted = set(objects)
@@ -104,7 +108,7 @@ def pull_people(
             fields = list(normaliser.fields_to_pull(source.system, object_type))
             plan.append((object_type, stream, since, fields))
         streams[source.system] = partial(_people_pages, source, plan, run_start)
-    for system, (object_type, stream, page) in interleaved(streams):
+    for system, (object_type, stream, page) in interleaved(streams, stop=stop):
         cursor = Cursor(
             stream=stream,
             watermark=page.cursor.watermark,
@@ -503,13 +507,15 @@ def pull_activity(
     stats: PullStats,
     progress: Progress | None = None,
     chunk: int = 2000,
+    stop: Stop | None = None,
 ) -> PullStats:
     """Pull activity changed since each source's activity cursor: of ``record_ids`` (by system
     and object type; the new or changed records), and whatever else the CRM's window queries
     return for records crmsync knows. Store it and mark the people whose activity changed
     dirty; a source's cursor moves once all of its activity is stored. Pass every source,
     even with no ids: activity can change on a record that did not. Sources are read side by
-    side, as in :func:`pull_people`."""
+    side, as in :func:`pull_people`, and a ``stop`` ends the pull between batches the same
+    way (a source whose activity was not all stored keeps its cursor)."""
     streams: dict[System, Callable[[], Iterator[list[ActivityRecord] | None]]] = {}
     due_by_system: dict[System, dict[str, str]] = {}
     for system, source in sources.items():
@@ -522,7 +528,7 @@ def pull_activity(
         }
         due_by_system[system] = due
         streams[system] = partial(_activity_batches, source, list(due), since, run_start, chunk)
-    for system, records in interleaved(streams):
+    for system, records in interleaved(streams, stop=stop):
         source = sources[system]
         if records is None:  # all of this source's activity is stored
             store.cursors.commit(

@@ -6,7 +6,6 @@ Everything an admin or user controls is validated first and every problem report
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -21,6 +20,7 @@ from connector.mapping.model import MappingSet
 from connector.rules import Rules, load_rules
 from connector.settings import Settings
 from connector.state import StateStore
+from connector.stopping import Stop
 from connector.sync.decide import DeletePolicy
 from connector.sync.engine import EngineOptions, SyncEngine
 
@@ -74,15 +74,21 @@ def connected(
     clock: Callable[[], datetime] = _utc_now,
     options: EngineOptions | None = None,
     progress: Callable[[str, int], None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
+    stop: Stop | None = None,
 ) -> Iterator[SyncEngine]:
-    """An engine wired to both CRMs and the state store, closed afterwards. ``sleep`` is what
-    the adapters wait with between retries (tests pass a virtual one)."""
+    """An engine wired to both CRMs and the state store, closed afterwards.
+
+    ``stop`` is the run's stop request (a signal handler sets it), shared by the engine and
+    both adapters: once set, the run ends at the next call, wait or checkpoint and is recorded
+    as interrupted. ``sleep`` is what the adapters wait with between retries: by default a real
+    sleep that a stop wakes; tests pass a virtual one."""
     mappings, rules = load_definitions(settings)
     require_credentials(settings)
+    stop = stop or Stop()
     store = StateStore.from_settings(settings)
     try:
-        adapters = connect(settings, sleep=sleep)
+        adapters = connect(settings, sleep=sleep, stop=stop)
         salesforce, hubspot = adapters.salesforce, adapters.hubspot
         add_secrets(adapters.secrets())
         sources: dict[System, CrmSource] = {System.SALESFORCE: salesforce, System.HUBSPOT: hubspot}
@@ -96,6 +102,7 @@ def connected(
             clock=clock,
             options=_with_policy(options or EngineOptions(), settings),
             progress=progress,
+            stop=stop,
             api_calls=lambda: {
                 System.SALESFORCE: salesforce.budget.spent(),
                 System.HUBSPOT: hubspot.budget.calls,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from hypothesis import given
@@ -13,8 +14,9 @@ from connector.crm.budget import (
     bounded_map,
     parse_limit_info,
 )
-from connector.errors import QuotaExhaustedError, System
+from connector.errors import QuotaExhaustedError, StopRequested, System
 from connector.settings import HubSpotSettings, SalesforceSettings
+from connector.stopping import Stop
 
 
 class FakeClock:
@@ -168,3 +170,16 @@ def test_bounded_map_stops_on_the_first_error() -> None:
     with pytest.raises(QuotaExhaustedError):
         bounded_map(work, range(50), max_workers=2)
     assert len(started) < 50
+
+
+def test_a_stop_wakes_a_window_wait_and_no_token_or_call_is_spent() -> None:
+    stop = Stop()
+    budget = HubSpotBudget(HubSpotSettings(burst_limit_per_10s=1), sleep=stop.sleeper(), margin=0.0)
+    budget.before_call()
+    threading.Timer(0.1, stop.set).start()
+    started = time.monotonic()
+    with pytest.raises(StopRequested):
+        budget.before_call()  # waits ten seconds for the window, unless stopped
+    assert time.monotonic() - started < 2
+    assert budget.calls == 1, "the call the stop prevented is not counted"
+    assert budget.burst.in_window() == 1

@@ -10,9 +10,15 @@ from pathlib import Path
 import pytest
 
 from connector.cli import main
+from connector.errors import ExitCode
+from connector.jobs.definition import load_jobs
+from connector.jobs.metrics import Metrics
+from connector.jobs.runner import JobRunner
 from connector.sandbox.runner import Sandbox
+from connector.settings import load_settings
 from connector.state import StateStore
 from connector.state.models import RunOutcome
+from connector.stopping import Stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,3 +89,20 @@ def test_unknown_job_is_a_definition_error(
     code = main(["--env-file", str(env_file), "run", "incremental-synk"])
     assert code == 2
     assert "did you mean 'incremental-sync'?" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["incremental-sync", "nightly-reconcile"])
+def test_a_job_asked_to_stop_ends_ok_and_is_not_a_failure(
+    env_file: Path, tmp_path: Path, name: str
+) -> None:
+    settings = load_settings(ROOT / "config" / "crmsync.toml", env_file)
+    jobs = {job.name: job for job in load_jobs(settings.jobs_dir)}
+    metrics = Metrics()
+    stop = Stop()
+    stop.set()  # SIGTERM came as the job started
+    assert JobRunner(settings, metrics=metrics)(jobs[name], stop) is ExitCode.OK
+    labels = {"job": name, "outcome": "failed"}
+    assert not metrics.registry.get_sample_value("crmsync_runs_total", labels)
+    # A sync is a recorded run: interrupted. A reconcile stopped in its drift check records none.
+    expected = [(name, RunOutcome.INTERRUPTED)] if name == "incremental-sync" else []
+    assert runs(tmp_path) == expected

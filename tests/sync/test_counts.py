@@ -5,7 +5,6 @@ record's modification stamp; a create adds one), never from crmsync's reports.""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from connector.sandbox.faults import FaultPlan
 from connector.sandbox.runner import Sandbox
 from connector.state import StateStore
 from connector.state.models import RunOutcome
+from connector.stopping import Stop
 from connector.sync.engine import EngineOptions
 from connector.sync.report import RunReport
 from connector.sync.wiring import connected
@@ -109,15 +109,16 @@ def test_a_quota_stop_part_way_through_the_writes_reports_every_record_written(
 def test_a_stop_request_reports_every_record_written(sandbox: Sandbox, sqlite_url: str) -> None:
     reset(sandbox)
     settings = settings_for(sandbox, sqlite_url)
-    stop = threading.Event()
+    stop = Stop()
 
     def progress(stream: str, count: int) -> None:
         if stream == "people":
             stop.set()
 
     before = _stamps(sandbox)
-    with connected(settings, options=EngineOptions(chunk=CHUNK), progress=progress) as engine:
-        engine.stop = stop
+    with connected(
+        settings, options=EngineOptions(chunk=CHUNK), progress=progress, stop=stop
+    ) as engine:
         report = engine.sync()
     received = _received(before, _stamps(sandbox))
 

@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connector.errors import StopRequested
+from connector.stopping import Stop
 from connector.sync._overlap import interleaved
 
 
@@ -95,3 +97,46 @@ def test_one_stream_is_read_on_the_callers_thread() -> None:
 
     assert list(interleaved({"only": recording})) == [("only", 1)]
     assert threads == {threading.current_thread().name}
+
+
+def test_a_stop_ends_the_read_at_once_even_while_every_producer_is_inside_a_read() -> None:
+    stop = Stop()
+    reading = threading.Barrier(3)
+    released = threading.Event()
+    stopped_at: list[float] = []
+
+    def slow() -> Iterator[int]:
+        yield 1
+        reading.wait(5)
+        released.wait(30)  # a read that takes long: its answer must not be waited for
+        yield 2
+
+    got: list[int] = []
+
+    def consume() -> None:
+        for _, item in interleaved({"a": slow, "b": slow}, stop=stop):
+            got.append(item)
+            if len(got) == 2:
+                reading.wait(5)  # both producers are inside their second read
+                stop.set()
+                stopped_at.append(time.monotonic())
+
+    with pytest.raises(StopRequested):
+        consume()
+    assert time.monotonic() - stopped_at[0] < 1
+    assert got == [1, 1], "nothing read after the stop is handed over"
+    released.set()
+
+
+def test_a_stop_ends_a_single_stream_between_items() -> None:
+    stop = Stop()
+    got: list[int] = []
+
+    def consume() -> None:
+        for _, item in interleaved({"only": lambda: iter(range(10))}, stop=stop):
+            got.append(item)
+            stop.set()
+
+    with pytest.raises(StopRequested):
+        consume()
+    assert got == [0]

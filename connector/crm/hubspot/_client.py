@@ -33,6 +33,7 @@ from connector.crm.dispositions import (
 from connector.crm.retry import Retrier
 from connector.errors import ApiError, AuthError, FatalApiError, System
 from connector.settings import HubSpotSettings
+from connector.stopping import Stop
 
 __all__ = ["VENDOR_ERRORS", "HubSpotClient"]
 
@@ -84,9 +85,12 @@ class HubSpotClient:
         tokens: HubSpotTokenSource,
         budget: HubSpotBudget,
         retrier: Retrier,
+        *,
+        stop: Stop | None = None,
     ) -> None:
         self.settings = settings
         self.retrier = retrier
+        self._stop = stop or Stop()
         self.timeout = settings.timeout_seconds
         self._base_url = str(settings.base_url).rstrip("/")
         self._tokens = tokens
@@ -166,6 +170,8 @@ class HubSpotClient:
         self, fn: Callable[[Any], T], search: bool, burst_exempt: bool, object_type: str
     ) -> T:
         sdk, _ = self._client()
+        # Checked before every attempt: a stop lets the call in flight finish, makes no other.
+        self._stop.check()
         self._budget.before_call(search=search, burst_exempt=burst_exempt)
         try:
             return fn(sdk)

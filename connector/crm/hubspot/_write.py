@@ -228,7 +228,11 @@ class Writer:
             if retry:
                 with self._lock:
                     self.resends += 1
-                self._sleep(self._policy.backoff(attempt, None, self._rng))
+                try:
+                    self._sleep(self._policy.backoff(attempt, None, self._rng))
+                except Exception as error:  # a stop woke the wait: the re-send is not made
+                    carry(error, out)
+                    raise
             pending = retry
             attempt += 1
         return out

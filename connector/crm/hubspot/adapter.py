@@ -38,12 +38,17 @@ from connector.crm.types import (
 from connector.errors import FatalApiError, System
 from connector.funnel import require_utc
 from connector.settings import HubSpotSettings
+from connector.stopping import Stop
 
 __all__ = ["HubSpotAdapter"]
 
 
 class HubSpotAdapter:
-    """Reads and writes one HubSpot portal for one run (properties cached per run)."""
+    """Reads and writes one HubSpot portal for one run (properties cached per run).
+
+    ``stop`` (a run's stop request) ends its reads and writes at the next call or wait with
+    :class:`~connector.errors.StopRequested`; a write cut part-way carries what went out.
+    ``sleep`` is a test's virtual sleep (default: a real one that a stop wakes)."""
 
     system = System.HUBSPOT
 
@@ -53,18 +58,25 @@ class HubSpotAdapter:
         *,
         policy: RetryPolicy = DEFAULT_POLICY,
         http: httpx.Client | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         write_concurrency: int = 4,
         read_concurrency: int = 8,
+        stop: Stop | None = None,
     ) -> None:
         self.settings = settings
         rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        # Every wait (retry, rate-limit window, re-send) wakes on a stop and raises, and every
+        # call checks it first: a stop ends the adapter's work within a call's time.
+        self.stop = stop or Stop()
+        sleep = self.stop.sleeper(sleep)
         self.retrier = Retrier(policy, sleep=sleep, rng=rng)
         self.budget = HubSpotBudget(settings, clock=clock, sleep=sleep)
         self.tokens = HubSpotTokenSource(settings, http=http)
-        self._client = HubSpotClient(settings, self.tokens, self.budget, self.retrier)
+        self._client = HubSpotClient(
+            settings, self.tokens, self.budget, self.retrier, stop=self.stop
+        )
         self._writer = Writer(self._batch, self._read, policy, sleep=sleep, rng=rng)
         self._concurrency = max(1, write_concurrency)
         # Activity reads are mostly v4 association reads, which the ten-second limit leaves

@@ -25,6 +25,7 @@ from connector.crm.dispositions import (
 from connector.crm.retry import Retrier
 from connector.errors import ApiError, AuthError, System
 from connector.settings import SalesforceSettings
+from connector.stopping import Stop
 
 if TYPE_CHECKING:
     from requests.sessions import _Settings
@@ -82,8 +83,11 @@ class SalesforceClient:
         authenticator: SalesforceAuthenticator,
         budget: SalesforceBudget,
         retrier: Retrier,
+        *,
+        stop: Stop | None = None,
     ) -> None:
         self.settings = settings
+        self._stop = stop or Stop()
         self.version = settings.api_version
         self.timeout = settings.timeout_seconds
         self.retrier = retrier
@@ -139,6 +143,8 @@ class SalesforceClient:
 
     def _once(self, fn: Callable[[Salesforce], T], object_type: str) -> T:
         sf, _ = self._current()
+        # Checked before every attempt: a stop lets the call in flight finish, makes no other.
+        self._stop.check()
         self._budget.before_call()
         try:
             return fn(sf)

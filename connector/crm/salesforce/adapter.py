@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -36,6 +35,7 @@ from connector.crm.types import (
 from connector.errors import FatalApiError, System
 from connector.funnel import require_utc
 from connector.settings import SalesforceSettings
+from connector.stopping import Stop
 
 __all__ = ["SalesforceAdapter"]
 
@@ -47,7 +47,9 @@ class SalesforceAdapter:
 
     Build one per run: describe results are cached for its lifetime, and its budget measures
     this run's share of the daily API allowance. ``sleep`` and ``rng`` are injectable so tests
-    never wait.
+    never wait. ``stop`` (a run's stop request) ends its reads and writes at the next call or
+    wait with :class:`~connector.errors.StopRequested`; a write cut part-way carries what went
+    out.
     """
 
     system = System.SALESFORCE
@@ -58,16 +60,23 @@ class SalesforceAdapter:
         *,
         policy: RetryPolicy = DEFAULT_POLICY,
         http: httpx.Client | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         rng: random.Random | None = None,
         write_concurrency: int = 4,
+        stop: Stop | None = None,
     ) -> None:
         self.settings = settings
         rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        # Every wait (retry, Bulk API poll, re-send) wakes on a stop and raises, and every
+        # call checks it first: a stop ends the adapter's work within a call's time.
+        self.stop = stop or Stop()
+        sleep = self.stop.sleeper(sleep)
         self.retrier = Retrier(policy, sleep=sleep, rng=rng)
         self.budget = SalesforceBudget(settings)
         self.authenticator = SalesforceAuthenticator(settings, http=http)
-        self._client = SalesforceClient(settings, self.authenticator, self.budget, self.retrier)
+        self._client = SalesforceClient(
+            settings, self.authenticator, self.budget, self.retrier, stop=self.stop
+        )
         self._writer = Writer(self._client, policy, self.describe, sleep=sleep, rng=rng)
         self._sleep = sleep
         self._concurrency = max(1, write_concurrency)
