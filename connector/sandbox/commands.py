@@ -6,14 +6,19 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
 
 from connector.errors import ConfigError, Problem
 
+if TYPE_CHECKING:
+    from connector.sandbox.runner import SalesforceAuth
+
 __all__ = ["register"]
+
+_AUTH_MODES = ("client_credentials", "jwt", "refresh_token")
 
 _console = Console(highlight=False, soft_wrap=True)
 
@@ -25,16 +30,49 @@ def serve(
     faults: Annotated[
         Path | None, typer.Option(help="Fault plan (JSON or YAML) applied to both emulators.")
     ] = None,
-    salesforce_port: Annotated[int, typer.Option(min=0, max=65535, help="0 = free port.")] = 0,
+    salesforce_port: Annotated[
+        int, typer.Option(min=0, max=65535, help="The org's instance; 0 = free port.")
+    ] = 0,
+    salesforce_login_port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Its login host; 0 = free port.")
+    ] = 0,
     hubspot_port: Annotated[int, typer.Option(min=0, max=65535, help="0 = free port.")] = 0,
+    salesforce_auth: Annotated[
+        str,
+        typer.Option(help="How crmsync logs in: client_credentials, jwt or refresh_token."),
+    ] = "client_credentials",
     env_file: Annotated[
         Path | None, typer.Option("--env-file", help="Also write the CRMSYNC_* settings here.")
     ] = None,
+    clients_env_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--clients-env-file",
+            help="Also write the SALESFORCE_* credentials other clients use here.",
+        ),
+    ] = None,
 ) -> None:
-    """Start the Salesforce and HubSpot emulators on 127.0.0.1 and print their settings."""
+    """Start the Salesforce and HubSpot emulators on 127.0.0.1 and print their settings.
+
+    Prints crmsync's CRMSYNC_* settings, then every credential another Salesforce client may
+    log in with (SALESFORCE_*: username, password and security token for the username-password
+    flow and SOAP login(), client id and secret, refresh token, JWT key).
+    """
     from pydantic import ValidationError
 
     from connector.sandbox.runner import Sandbox
+
+    if salesforce_auth not in _AUTH_MODES:
+        raise ConfigError(
+            [
+                Problem(
+                    where="--salesforce-auth",
+                    message=f"unknown mode {salesforce_auth!r}",
+                    hint="use one of " + ", ".join(_AUTH_MODES),
+                )
+            ]
+        )
+    auth = cast("SalesforceAuth", salesforce_auth)
 
     if faults is not None and not faults.is_file():
         raise ConfigError([Problem(where=str(faults), message="fault plan file not found")])
@@ -46,6 +84,7 @@ def serve(
             faults=faults,
             salesforce_port=salesforce_port,
             hubspot_port=hubspot_port,
+            salesforce_login_port=salesforce_login_port,
         )
     except (ValidationError, ValueError) as exc:
         raise ConfigError([Problem(where=str(faults or "--faults"), message=str(exc))]) from exc
@@ -60,14 +99,20 @@ def serve(
 
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        for key, value in sandbox.env().items():
+        for key, value in sandbox.env(salesforce_auth=auth).items():
             _console.print(f"{key}={value}", markup=False)
         if env_file is not None:
-            sandbox.write_env_file(env_file)
+            sandbox.write_env_file(env_file, salesforce_auth=auth)
             _console.print(f"# written to {env_file}", markup=False)
+        _console.print("# Salesforce, for any client (docs/sandbox.md):", markup=False)
+        for key, value in sandbox.client_env().items():
+            _console.print(f"{key}={value}", markup=False)
+        if clients_env_file is not None:
+            sandbox.write_client_env_file(clients_env_file)
+            _console.print(f"# written to {clients_env_file}", markup=False)
         _console.print(
-            f"# salesforce {sandbox.salesforce.url}  hubspot {sandbox.hubspot.url}  "
-            f"people {people}  seed {seed}; Ctrl-C to stop",
+            f"# salesforce {sandbox.salesforce.url} (login {sandbox.salesforce.login_url})  "
+            f"hubspot {sandbox.hubspot.url}  people {people}  seed {seed}; Ctrl-C to stop",
             markup=False,
         )
         while not stop.wait(0.5):

@@ -12,7 +12,7 @@ import json
 import random
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -33,7 +33,14 @@ class Burst(BaseModel):
 
 
 class FaultPlan(BaseModel):
-    """What to inject. Rates are probabilities per call (or per record for lock errors)."""
+    """What to inject. Rates are probabilities per call (or per record for lock errors).
+
+    Two fields shape the Salesforce emulator only: ``duplicate_rules`` names the objects
+    (``Lead``, ``Contact``) whose duplicate rule blocks a create matching an existing record's
+    e-mail (``DUPLICATES_DETECTED``; off by default, as crmsync's own writes would be refused
+    by it), and ``bulk_processing_seconds`` is how long a Bulk API query job or batch stays
+    ``InProgress`` before it completes (0: complete by the first poll).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -44,6 +51,8 @@ class FaultPlan(BaseModel):
     daily_quota_remaining: int | None = Field(default=None, ge=0)
     bursts: tuple[Burst, ...] = ()
     seed: int | None = None
+    duplicate_rules: tuple[Literal["Lead", "Contact"], ...] = ()
+    bulk_processing_seconds: float = Field(default=0.0, ge=0.0, le=3600.0)
 
     @field_validator("error_rates")
     @classmethod

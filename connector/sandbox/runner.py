@@ -10,6 +10,13 @@
 Salesforce is served over HTTPS with a certificate from a throw-away trustme CA (``ca_file``);
 HubSpot over plain HTTP. Key, certificates and the JWT signing key live in a private temporary
 directory removed by :meth:`Sandbox.stop`.
+
+Salesforce listens on two ports of 127.0.0.1: ``login_url`` plays ``login.salesforce.com``
+(token endpoint, SOAP ``login()``) and ``url`` the org's own instance, which token answers name
+as ``instance_url``; data calls sent to the login URL are refused ``INVALID_SESSION_ID``, as a
+real org refuses a session used on the wrong host. Two ports rather than two addresses
+(127.0.0.2) or names (``localhost``): loopback aliases are not configured on every OS, and
+``localhost`` may resolve to ``::1`` first.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from connector.sandbox._server import ServerThread
 from connector.sandbox.faults import FaultPlan, load_fault_plan
 from connector.sandbox.hubspot import SANDBOX_ACCESS_TOKEN, HubSpotEmulator, HubSpotStore, build
 from connector.sandbox.salesforce import SalesforceEmulator, SalesforceStore
+from connector.sandbox.salesforce._edge import MAX_REQUEST_HEAD
 from connector.sandbox.salesforce.oauth import SalesforceCredentials
 from connector.sandbox.seed import World, generate
 
@@ -37,7 +45,8 @@ SalesforceAuth = Literal["client_credentials", "jwt", "refresh_token"]
 
 @dataclass
 class SalesforceHandle:
-    """The running Salesforce emulator: ``url`` (https), ``ca_file`` and its live ``store``."""
+    """The running Salesforce emulator: ``url`` (the org's instance, https), ``login_url`` (its
+    login host), ``ca_file`` and its live ``store``."""
 
     emulator: SalesforceEmulator
     server: ServerThread
@@ -46,6 +55,10 @@ class SalesforceHandle:
     @property
     def url(self) -> str:
         return self.server.url
+
+    @property
+    def login_url(self) -> str:
+        return self.server.url_for(self.server.ports[-1])
 
     @property
     def store(self) -> SalesforceStore:
@@ -94,13 +107,15 @@ class Sandbox:
         salesforce_port: int = 0,
         hubspot_port: int = 0,
         *,
+        salesforce_login_port: int = 0,
         overlap: float = 0.6,
         world: World | None = None,
     ) -> Sandbox:
         """Generate the world (or use ``world``), seed both emulators and start serving.
 
         ``faults`` (a plan or a JSON/YAML file) applies to both emulators; ``latency_ms``
-        overrides its latency. Ports 0 pick free ones.
+        overrides its latency. Ports 0 pick free ones; ``salesforce_port`` is the org's
+        instance, ``salesforce_login_port`` its login host.
         """
         plan = load_fault_plan(faults) if isinstance(faults, Path) else faults or FaultPlan()
         if latency_ms:
@@ -114,9 +129,14 @@ class Sandbox:
             sf_server = ServerThread(
                 salesforce.app,
                 port=salesforce_port,
+                extra_ports=(salesforce_login_port,),
                 ssl_certfile=cert_file,
                 ssl_keyfile=key_file,
                 name="sandbox-salesforce",
+                max_request_head=MAX_REQUEST_HEAD,
+            )
+            salesforce.serve_at(
+                instance_url=sf_server.url, login_url=sf_server.url_for(sf_server.ports[-1])
             )
             servers.append(sf_server.start())
             hubspot = build(world, seed=seed, faults=plan)
@@ -152,7 +172,7 @@ class Sandbox:
         if salesforce_auth == "refresh_token":
             env["CRMSYNC_SALESFORCE__AUTH__REFRESH_TOKEN"] = credentials.refresh_token
         env |= {
-            "CRMSYNC_SALESFORCE__LOGIN_URL": self.salesforce.url,
+            "CRMSYNC_SALESFORCE__LOGIN_URL": self.salesforce.login_url,
             "CRMSYNC_SALESFORCE__INSTANCE_URL": self.salesforce.url,
             "CRMSYNC_SALESFORCE__CA_BUNDLE": str(self.salesforce.ca_file),
             "CRMSYNC_HUBSPOT__AUTH__MODE": "private_app",
@@ -161,17 +181,37 @@ class Sandbox:
         }
         return env
 
+    def client_env(self) -> dict[str, str]:
+        """Every credential a Salesforce client may log in with, for clients other than crmsync
+        (simple-salesforce, tap-salesforce...): the username-password flow and SOAP
+        ``login()`` (username, password, security token), a refresh token with its client id
+        and secret, client credentials, and the JWT signing key. See docs/sandbox.md
+        ("Salesforce emulator") for pointing each client at these URLs."""
+        credentials = self.salesforce.credentials
+        return {
+            "SALESFORCE_LOGIN_URL": self.salesforce.login_url,
+            "SALESFORCE_INSTANCE_URL": self.salesforce.url,
+            "SALESFORCE_CA_BUNDLE": str(self.salesforce.ca_file),
+            "SALESFORCE_ORGANIZATION_ID": credentials.org_id,
+            "SALESFORCE_USERNAME": credentials.username,
+            "SALESFORCE_PASSWORD": credentials.password,
+            "SALESFORCE_SECURITY_TOKEN": credentials.security_token,
+            "SALESFORCE_CLIENT_ID": credentials.client_id,
+            "SALESFORCE_CLIENT_SECRET": credentials.client_secret,
+            "SALESFORCE_REFRESH_TOKEN": credentials.refresh_token,
+            "SALESFORCE_JWT_KEY_FILE": str(credentials.jwt_private_key_file),
+        }
+
     def write_env_file(
         self, path: Path, *, salesforce_auth: SalesforceAuth = "client_credentials"
     ) -> Path:
         """Write :meth:`env` as a dotenv file readable only by the owner; returns ``path``."""
-        lines = [
-            f"{key}={value}" for key, value in self.env(salesforce_auth=salesforce_auth).items()
-        ]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600, exist_ok=True)
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return path
+        return _write_private(path, self.env(salesforce_auth=salesforce_auth))
+
+    def write_client_env_file(self, path: Path) -> Path:
+        """Write :meth:`client_env` as a dotenv file readable only by the owner. A file of its
+        own: crmsync's settings refuse variables they do not know."""
+        return _write_private(path, self.client_env())
 
     def stop(self) -> None:
         """Stop both servers and delete the temporary keys and certificates."""
@@ -192,6 +232,15 @@ class Sandbox:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _write_private(path: Path, values: dict[str, str]) -> Path:
+    lines = [f"{key}={value}" for key, value in values.items()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def _tls_files(workdir: Path) -> tuple[Path, Path, Path]:

@@ -48,7 +48,8 @@ def test_env_file_loads_into_settings(
     settings = load_settings(tmp_path / "missing.toml", env_file)
     assert settings.salesforce.auth is not None
     assert settings.salesforce.auth.mode == "client_credentials"
-    assert str(settings.salesforce.login_url).rstrip("/") == sandbox.salesforce.url
+    assert str(settings.salesforce.login_url).rstrip("/") == sandbox.salesforce.login_url
+    assert str(settings.salesforce.instance_url).rstrip("/") == sandbox.salesforce.url
     assert settings.salesforce.ca_bundle == sandbox.salesforce.ca_file
     assert str(settings.hubspot.base_url).rstrip("/") == sandbox.hubspot.url
     for auth in ("jwt", "refresh_token"):
@@ -160,18 +161,20 @@ def test_convert_lead_control_endpoint(sandbox: Sandbox) -> None:
 
 def test_serve_command_prints_settings_and_stops_on_sigint(tmp_path: Path) -> None:
     env_file = tmp_path / "serve.env"
+    clients_file = tmp_path / "clients.env"
     process = subprocess.Popen(
         [sys.executable, "-c", "from connector.cli import entrypoint; entrypoint()",
-         "sandbox", "serve", "--people", "20", "--seed", "3", "--env-file", str(env_file)],
+         "sandbox", "serve", "--people", "20", "--seed", "3", "--env-file", str(env_file),
+         "--clients-env-file", str(clients_file)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
-        while not env_file.exists() and process.poll() is None and time.monotonic() < deadline:
+        while not clients_file.exists() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert env_file.exists(), process.stderr.read() if process.stderr else ""
+        assert clients_file.exists(), process.stderr.read() if process.stderr else ""
         process.send_signal(signal.SIGINT)
         out, _ = process.communicate(timeout=30)
     finally:
@@ -180,3 +183,9 @@ def test_serve_command_prints_settings_and_stops_on_sigint(tmp_path: Path) -> No
     assert process.returncode == 0
     assert "CRMSYNC_SALESFORCE__LOGIN_URL=https://127.0.0.1:" in out
     assert "CRMSYNC_HUBSPOT__BASE_URL=http://127.0.0.1:" in env_file.read_text()
+    clients = dict(line.split("=", 1) for line in clients_file.read_text().splitlines())
+    for key in ("USERNAME", "PASSWORD", "SECURITY_TOKEN", "CLIENT_ID", "CLIENT_SECRET",
+                "REFRESH_TOKEN", "LOGIN_URL", "INSTANCE_URL", "CA_BUNDLE"):  # fmt: skip
+        assert f"SALESFORCE_{key}={clients[f'SALESFORCE_{key}']}" in out
+    assert clients["SALESFORCE_LOGIN_URL"] != clients["SALESFORCE_INSTANCE_URL"]
+    assert "SALESFORCE_PASSWORD" not in env_file.read_text()

@@ -1,5 +1,6 @@
-"""A Salesforce REST API emulator: OAuth, SOQL query/queryAll, describe, sObjects, collections,
-getUpdated/getDeleted, limits and Bulk API 2.0 query jobs, over a seeded in-memory org."""
+"""A Salesforce API emulator over a seeded in-memory org: OAuth and SOAP ``login()``, SOQL
+query/queryAll, describe, sObjects, collections, getUpdated/getDeleted, limits, Bulk API 2.0
+and Bulk API 1.0 query jobs, duplicate rules, and the edge's URI limits (docs/sandbox.md)."""
 
 from connector.sandbox.salesforce.app import DEFAULT_DAILY_LIMIT, ORG_ID, SalesforceEmulator
 from connector.sandbox.salesforce.convert import Conversion

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any, Final
 
 from connector.sandbox.salesforce._values import parse_datetime, to_18
+from connector.sandbox.salesforce.duplicates import DuplicateMatch
 from connector.sandbox.salesforce.schema import FieldSpec
 
 __all__ = ["SfError", "coerce"]
@@ -16,16 +17,26 @@ _ID: Final = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 
 
 class SfError(Exception):
-    """One Salesforce error: ``status_code`` is the ``errorCode`` / per-record ``statusCode``."""
+    """One Salesforce error: ``status_code`` is the ``errorCode`` / per-record ``statusCode``.
+
+    ``duplicate`` is set on ``DUPLICATES_DETECTED``: the REST error then carries its
+    ``duplicateResut`` (see :mod:`.duplicates`).
+    """
 
     def __init__(
-        self, status_code: str, message: str, fields: tuple[str, ...] = (), http_status: int = 400
+        self,
+        status_code: str,
+        message: str,
+        fields: tuple[str, ...] = (),
+        http_status: int = 400,
+        duplicate: DuplicateMatch | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.message = message
         self.fields = fields
         self.http_status = http_status
+        self.duplicate = duplicate
 
     def record_error(self) -> dict[str, Any]:
         """The ``errors[]`` item of a collection result."""
@@ -35,8 +46,14 @@ class SfError(Exception):
             "fields": list(self.fields),
         }
 
-    def rest_error(self) -> dict[str, Any]:
-        """The item of a REST error array."""
+    def rest_error(self, version: str = "66.0") -> dict[str, Any]:
+        """The item of a REST error array (``version`` for the record URLs it may carry)."""
+        if self.duplicate is not None:  # the captured answers have no "fields" here
+            return {
+                "duplicateResut": self.duplicate.result(version),
+                "errorCode": self.status_code,
+                "message": self.message,
+            }
         return {"message": self.message, "errorCode": self.status_code, "fields": list(self.fields)}
 
 

@@ -38,8 +38,8 @@ def error_response(
     return JSONResponse([item], status_code=status)
 
 
-def sf_error(error: SfError) -> Response:
-    return JSONResponse([error.rest_error()], status_code=error.http_status)
+def sf_error(error: SfError, version: str = "66.0") -> Response:
+    return JSONResponse([error.rest_error(version)], status_code=error.http_status)
 
 
 async def json_body(request: Request) -> Any:

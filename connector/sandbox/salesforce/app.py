@@ -5,7 +5,19 @@ Every API call (``/services/data/...``) passes the same pipeline, in this order:
 fault plan says so; check the bearer token (401 ``INVALID_SESSION_ID``); check and spend the daily
 allocation (403 ``REQUEST_LIMIT_EXCEEDED`` once spent); inject a seeded fault (503
 ``SERVER_UNAVAILABLE``, 500 ``UNKNOWN_EXCEPTION``...); run the resource. Every answer carries
-``Sforce-Limit-Info: api-usage=N/M``. The token endpoint and ``/__sandbox__/*`` spend nothing.
+``Sforce-Limit-Info: api-usage=N/M``. The token endpoint, SOAP ``login()`` and
+``/__sandbox__/*`` spend nothing. Bulk API 1.0 (``/services/async/...``) passes the same steps
+in its own error shapes (:mod:`.asyncapi`). In front of it all, :class:`._edge.EdgeLimits`
+refuses over-long URIs (414) and headers (431); an unknown path or method is Salesforce's JSON
+error list (``NOT_FOUND``, ``METHOD_NOT_ALLOWED``), counted in the stats as ``/{path:path}``.
+
+Login host and instance: on a real org the token endpoint lives on ``login.salesforce.com`` (or
+the My Domain) and its answer's ``instance_url`` names the org's own host, where every data call
+goes; Salesforce answers a session used against another host ``INVALID_SESSION_ID``.
+:meth:`SalesforceEmulator.serve_at` gives the emulator such a pair (the runner listens on two
+ports): the login URL serves OAuth, SOAP ``login()``, the versions list and the control
+endpoints and answers data calls 401; the instance URL serves everything, OAuth included (a My
+Domain serves ``/services/oauth2/token`` too). Served on one port only, it is both.
 """
 
 from __future__ import annotations
@@ -21,15 +33,20 @@ from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connector.sandbox.faults import FaultInjector, FaultPlan
+from connector.sandbox.salesforce import asyncapi, soap
 from connector.sandbox.salesforce._coerce import SfError
+from connector.sandbox.salesforce._edge import EdgeLimits
 from connector.sandbox.salesforce._http import Cursors, error_response, json_body, sf_error
 from connector.sandbox.salesforce._values import to_18
+from connector.sandbox.salesforce._versions import served
 from connector.sandbox.salesforce.bulk import BulkJobs
+from connector.sandbox.salesforce.bulk1 import Bulk1Jobs
 from connector.sandbox.salesforce.convert import Conversion, convert_lead
 from connector.sandbox.salesforce.oauth import (
     OAuthError,
@@ -49,7 +66,7 @@ __all__ = ["DEFAULT_DAILY_LIMIT", "ORG_ID", "SalesforceEmulator"]
 
 DEFAULT_DAILY_LIMIT: Final = 15_000
 ORG_ID: Final = to_18("00DDn0000000001")
-_VERSION: Final = re.compile(r"^v\d{2,3}\.\d$")
+_VERSION: Final = re.compile(r"^v(\d{2,3}\.\d)$")
 _FAULT_BODIES: Final = {
     503: ("SERVER_UNAVAILABLE", "Server unavailable: the service is temporarily unavailable"),
     500: (
@@ -60,6 +77,7 @@ _FAULT_BODIES: Final = {
 }
 
 Handler = Callable[["SalesforceEmulator", Request], Awaitable[Response]]
+Refusal = tuple[int, str, str]  # HTTP status, errorCode, message
 
 
 class SalesforceEmulator:
@@ -96,7 +114,14 @@ class SalesforceEmulator:
         )
         self.sessions = Sessions(ORG_ID, lifetime=session_seconds)
         self._apply_quota(self._initial_faults)
-        self.app = Starlette(routes=self._routes())
+        self.instance_url: str | None = None
+        self.login_url: str | None = None
+        self._login_port: int | None = None
+        starlette = Starlette(
+            routes=self._routes(),
+            exception_handlers={404: self._unknown, 405: self._unknown},
+        )
+        self.app = EdgeLimits(starlette, self.stats)
 
     def _build(self) -> None:
         store = SalesforceStore()
@@ -104,9 +129,17 @@ class SalesforceEmulator:
         self.store = store
         self.writer = Writer(store, self.injector, self.validation_rule)
         self.bulk = BulkJobs(store)
+        self.bulk1 = Bulk1Jobs(store)
         self.cursors = Cursors()
 
     # Python API for tests, benchmarks and the runner.
+
+    def serve_at(self, *, instance_url: str, login_url: str) -> None:
+        """Name the org's instance and login URLs (both served by this app, on two ports):
+        tokens then point at ``instance_url``, and data calls to ``login_url`` are refused."""
+        self.instance_url = instance_url.rstrip("/")
+        self.login_url = login_url.rstrip("/")
+        self._login_port = int(self.login_url.rsplit(":", 1)[1])
 
     def issue_token(self) -> str:
         """A valid access token, as if the token endpoint had been called."""
@@ -152,34 +185,52 @@ class SalesforceEmulator:
 
     # Request pipeline.
 
-    async def _guarded(self, request: Request, handler: Handler, *, open_route: bool) -> Response:
+    def _on_login_host(self, request: Request) -> bool:
+        server = request.scope.get("server")
+        return self._login_port is not None and server is not None and server[1] == self._login_port
+
+    def _instance_url(self, request: Request) -> str:
+        return self.instance_url or str(request.base_url).rstrip("/")
+
+    async def admit(self, token: str, *, on_login_host: bool = False) -> Refusal | None:
+        """The shared steps of every API call: latency, session, allocation, injected fault.
+        ``None`` lets the call through (having spent one call of the allocation)."""
         latency = self.injector.latency_seconds()
         if latency:
             await asyncio.sleep(latency)
+        if self.injector.session_should_expire():
+            self.sessions.revoke_all()
+        if on_login_host or not token or not self.sessions.valid(token):
+            return 401, "INVALID_SESSION_ID", "Session expired or invalid"
+        with self._lock:
+            if self._used >= self.daily_limit:
+                return 403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."
+            self._used += 1
+        status = self.injector.on_call()
+        if status is not None:
+            code, message = _FAULT_BODIES.get(status, ("UNKNOWN_EXCEPTION", "Injected fault"))
+            return status, code, message
+        return None
+
+    async def _guarded(self, request: Request, handler: Handler, *, open_route: bool) -> Response:
         version = request.path_params.get("version")
-        if version is not None and not _VERSION.match(str(version)):
+        matched = _VERSION.match(str(version)) if version is not None else None
+        if version is not None and (matched is None or not served(matched.group(1))):
             return error_response(404, "NOT_FOUND", "The requested resource does not exist")
-        if not open_route:
-            if self.injector.session_should_expire():
-                self.sessions.revoke_all()
+        if open_route:
+            latency = self.injector.latency_seconds()
+            if latency:
+                await asyncio.sleep(latency)
+        else:
             authorization = request.headers.get("authorization", "")
             token = authorization[7:] if authorization.lower().startswith("bearer ") else ""
-            if not token or not self.sessions.valid(token):
-                return error_response(401, "INVALID_SESSION_ID", "Session expired or invalid")
-            with self._lock:
-                if self._used >= self.daily_limit:
-                    return error_response(
-                        403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."
-                    )
-                self._used += 1
-            status = self.injector.on_call()
-            if status is not None:
-                code, message = _FAULT_BODIES.get(status, ("UNKNOWN_EXCEPTION", "Injected fault"))
-                return error_response(status, code, message)
+            refusal = await self.admit(token, on_login_host=self._on_login_host(request))
+            if refusal is not None:
+                return error_response(*refusal)
         try:
             return await handler(self, request)
         except SfError as error:
-            return sf_error(error)
+            return sf_error(error, matched.group(1) if matched else "66.0")
 
     def _api(self, template: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         open_route = template == "/services/data"
@@ -193,20 +244,54 @@ class SalesforceEmulator:
 
         return endpoint
 
+    def _async(
+        self, template: str, handler: asyncapi.AsyncHandler
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            self.stats.record(request.method, template)
+            on_login_host = self._on_login_host(request)
+            return await asyncapi.guarded(self, request, handler, on_login_host=on_login_host)
+
+        return endpoint
+
+    async def _unknown(self, request: Request, exc: Exception) -> Response:
+        """Salesforce's JSON error list for a path (or method) the org does not serve."""
+        self.stats.record(request.method, "/{path:path}")
+        if isinstance(exc, HTTPException) and exc.status_code == 405:
+            allowed = (exc.headers or {}).get("Allow", "")
+            return error_response(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"HTTP Method '{request.method}' not allowed. Allowed are {allowed}",
+            )
+        return error_response(404, "NOT_FOUND", "The requested resource does not exist")
+
     async def _token(self, request: Request) -> Response:
         self.stats.record("POST", "/services/oauth2/token")
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        own = tuple(u for u in (self.login_url, self.instance_url) if u)
         try:
             body = grant(
                 form,
                 request.headers.get("authorization"),
                 credentials=self.credentials,
                 sessions=self.sessions,
-                instance_url=str(request.base_url).rstrip("/"),
+                instance_url=self._instance_url(request),
+                own_urls=own or (str(request.base_url).rstrip("/"),),
             )
         except OAuthError as error:
             return JSONResponse(error.body, status_code=error.status)
         return JSONResponse(body)
+
+    async def _soap(self, request: Request) -> Response:
+        self.stats.record("POST", "/services/Soap/u/{version:str}")
+        return soap.login(
+            await request.body(),
+            str(request.path_params["version"]),
+            credentials=self.credentials,
+            sessions=self.sessions,
+            instance_url=self._instance_url(request),
+        )
 
     async def _control_stats(self, request: Request) -> Response:
         return JSONResponse(self.snapshot())
@@ -268,8 +353,13 @@ class SalesforceEmulator:
             # rather than redirecting.
             routes.append(Route(template, endpoint, methods=list(methods)))
             routes.append(Route(template + "/", endpoint, methods=list(methods)))
+        for template, methods, async_handler in asyncapi.ASYNC_ROUTES:
+            routes.append(
+                Route(template, self._async(template, async_handler), methods=list(methods))
+            )
         routes += [
             Route("/services/oauth2/token", self._token, methods=["POST"]),
+            Route("/services/Soap/u/{version:str}", self._soap, methods=["POST"]),
             Route("/__sandbox__/stats", self._control_stats, methods=["GET"]),
             Route("/__sandbox__/faults", self._control_faults, methods=["GET", "POST"]),
             Route("/__sandbox__/reset", self._control_reset, methods=["POST"]),

@@ -1,7 +1,11 @@
 """Bulk API 2.0 query jobs: create, poll, page through CSV results, abort, delete.
 
-A job runs when it is created (the result rows are fixed then), reports ``UploadComplete`` in the
-creation response and ``JobComplete`` from the first poll on, like a quick real job. Results are
+A job runs when it is created (the result rows are fixed then) and reports ``UploadComplete`` in
+the creation response, then ``InProgress`` until ``processing_seconds`` (the fault plan's
+``bulk_processing_seconds``) have passed, then ``JobComplete``, the states simple-salesforce's
+``JobState`` and the query walkthrough name
+(https://developer.salesforce.com/docs/atlas.en-us.244.0.api_asynch.meta/api_asynch/query_walkthrough.htm).
+With the default 0 the first poll sees ``JobComplete``, like a quick real job. Results are
 streamed as CSV pages of at most ``maxRecords`` rows, with ``Sforce-NumberOfRecords`` and
 ``Sforce-Locator`` (the string ``null`` on the last page). Values follow Bulk's CSV conventions:
 every value a string, null as an empty field, datetimes as ``2026-01-05T10:11:12.000Z``.
@@ -13,8 +17,9 @@ import base64
 import csv
 import io
 import threading
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
@@ -23,7 +28,7 @@ from connector.sandbox.salesforce._values import format_datetime
 from connector.sandbox.salesforce.engine import CompiledQuery, SoqlError, compile_query
 from connector.sandbox.salesforce.store import Row, SalesforceStore
 
-__all__ = ["BulkJobs", "QueryJob"]
+__all__ = ["BulkJobs", "QueryJob", "csv_value"]
 
 _DELIMITERS: Final = {
     "COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^", "BACKQUOTE": "`",
@@ -47,8 +52,13 @@ class QueryJob:
     column_delimiter: str
     line_ending: str
     user_id: str
+    ready_at: float = 0.0  # time.monotonic() when the job completes
     state: str = "UploadComplete"
-    polled: bool = field(default=False)
+
+    def advance(self) -> None:
+        """Move an unfinished job on by the clock: ``InProgress`` until ``ready_at``."""
+        if self.state in ("UploadComplete", "InProgress"):
+            self.state = "JobComplete" if time.monotonic() >= self.ready_at else "InProgress"
 
     def info(self) -> dict[str, Any]:
         """The job info resource."""
@@ -72,7 +82,8 @@ class QueryJob:
         }
 
 
-def _csv_value(value: Any) -> str:
+def csv_value(value: Any) -> str:
+    """One value as Bulk CSV writes it: null empty, booleans lower-case, UTC ``...Z``."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -103,7 +114,7 @@ class BulkJobs:
         self._lock = threading.Lock()
         self._jobs: dict[str, QueryJob] = {}
 
-    def create(self, body: Any, version: str) -> QueryJob:
+    def create(self, body: Any, version: str, processing_seconds: float = 0.0) -> QueryJob:
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             raise SfError("API_ERROR", "query is required")
         operation = body.get("operation", "query")
@@ -130,6 +141,7 @@ class BulkJobs:
             column_delimiter=delimiter,
             line_ending=line_ending,
             user_id=self.store.integration_user_id,
+            ready_at=time.monotonic() + processing_seconds,
         )
         with self._lock:
             self._jobs[job.id] = job
@@ -147,8 +159,7 @@ class BulkJobs:
             job = self._jobs.get(job_id)
         if job is None:
             raise SfError("NOT_FOUND", "The requested resource does not exist", http_status=404)
-        if job.state == "UploadComplete":
-            job.state = "JobComplete"
+        job.advance()
         return job
 
     def abort(self, job_id: str) -> QueryJob:
@@ -184,7 +195,7 @@ class BulkJobs:
         writer.writerow(path.text for path in job.compiled.paths)
         for index in range(start, end):
             values = job.compiled.flat_values(job.rows[index])
-            writer.writerow(_csv_value(value) for value in values)
+            writer.writerow(csv_value(value) for value in values)
             if (index - start) % _CHUNK_ROWS == _CHUNK_ROWS - 1:
                 yield buffer.getvalue().encode()
                 buffer.seek(0)

@@ -46,16 +46,19 @@ def _prepare(
     record: dict[str, Any],
     sobject: str | None,
     external_field: str | None,
+    allow_duplicates: bool,
 ) -> tuple[Change, bool | None]:
     if operation == "upsert" and sobject is not None and external_field is not None:
         attributes = record.get("attributes")
         declared = attributes.get("type") if isinstance(attributes, dict) else None
         if declared is not None and str(declared).lower() != sobject.lower():
             raise SfError("INVALID_TYPE", "Must send a concrete entity type.")
-        return writer.prepare_upsert(sobject, external_field, None, record)
+        return writer.prepare_upsert(
+            sobject, external_field, None, record, allow_duplicates=allow_duplicates
+        )
     record_type = _type_of(record)
     if operation == "create":
-        return writer.prepare_create(record_type, record), None
+        return writer.prepare_create(record_type, record, allow_duplicates=allow_duplicates), None
     record_id = record.get("id", record.get("Id"))
     if not isinstance(record_id, str) or not record_id:
         raise SfError("MISSING_ARGUMENT", "Id not specified in an update call", ("Id",))
@@ -86,8 +89,10 @@ def collection_write(
     *,
     sobject: str | None = None,
     external_field: str | None = None,
+    allow_duplicates: bool = False,
 ) -> list[dict[str, Any]]:
     """Results in request order; ``operation`` is ``create``, ``update`` or ``upsert``.
+    ``allow_duplicates`` is the duplicate rule header's allowSave.
 
     Raises :class:`SfError` only for a malformed or oversized request (HTTP 400); per-record
     failures are results with ``success: false`` (HTTP 200).
@@ -107,7 +112,9 @@ def collection_write(
         with writer.store.lock:
             for record in records:
                 try:
-                    change, created = _prepare(writer, operation, record, sobject, external_field)
+                    change, created = _prepare(
+                        writer, operation, record, sobject, external_field, allow_duplicates
+                    )
                     row = writer.apply(change)
                 except SfError as error:
                     results.append(_failure(error, record, operation))
@@ -118,7 +125,9 @@ def collection_write(
         prepared: list[tuple[Change, bool | None] | SfError] = []
         for record in records:
             try:
-                prepared.append(_prepare(writer, operation, record, sobject, external_field))
+                prepared.append(
+                    _prepare(writer, operation, record, sobject, external_field, allow_duplicates)
+                )
             except SfError as error:
                 prepared.append(error)
         if any(isinstance(item, SfError) for item in prepared):

@@ -3,7 +3,14 @@
 A query is compiled once into Python closures, then run as one linear pass over the object's
 rows plus a sort, so 200,000-row tables stay fast. Errors carry Salesforce's error codes:
 ``INVALID_TYPE`` for an unknown object, ``INVALID_FIELD`` for an unknown field or a literal of
-the wrong type, ``MALFORMED_QUERY`` for syntax.
+the wrong type, ``MALFORMED_QUERY`` for syntax, ``NUMBER_OUTSIDE_VALID_RANGE`` for an ``OFFSET``
+above 2,000 ("Maximum SOQL offset allowed is 2000", the body public client tests record; the
+limit is in the SOQL reference's OFFSET page). Type and field errors start as Salesforce's do:
+the query line, a caret, ``ERROR at Row:1:Column:N`` (1-based), then the reason, as in the
+bodies orgs return (``"\nCreatedById,...\n   ^\nERROR at Row:1:Column:114\nNo such column
+'TPI_Product__c' on entity ..."``, quoted from a client's issue in public code). The caret
+points at the field named (Salesforce points a type error at the value; here it is the field).
+Such REST bodies carry no ``fields`` list.
 """
 
 from __future__ import annotations
@@ -43,13 +50,47 @@ _NUMBER_TYPES = frozenset({"int", "double", "currency", "percent", "long"})
 _SF_TYPE_NAMES = {"datetime": "dateTime", "int": "integer", "boolean": "boolean", "date": "date"}
 
 
-class SoqlError(Exception):
-    """A query Salesforce would refuse: ``error_code`` is its ``errorCode``."""
+MAX_OFFSET = 2000
 
-    def __init__(self, error_code: str, message: str) -> None:
+
+class SoqlError(Exception):
+    """A query Salesforce would refuse: ``error_code`` is its ``errorCode``.
+
+    ``token`` is the text the error is about, for :func:`compile_query` to locate in the query
+    (searched from the ``WHERE`` clause on when ``in_where``).
+    """
+
+    def __init__(
+        self, error_code: str, message: str, token: str | None = None, *, in_where: bool = False
+    ) -> None:
         super().__init__(message)
         self.error_code = error_code
         self.message = message
+        self.token = token
+        self.in_where = in_where
+
+
+def _located(source: str, error: SoqlError) -> SoqlError:
+    """``error`` with Salesforce's ``ERROR at Row:R:Column:C`` prefix, when its token is found."""
+    if error.token is None:
+        return error
+    start = 0
+    if error.in_where:
+        where = re.search(r"\bWHERE\b", source, re.IGNORECASE)
+        start = where.end() if where else 0
+    pattern = re.compile(rf"(?<![\w.]){re.escape(error.token)}(?![\w.])", re.IGNORECASE)
+    found = pattern.search(source, start) or pattern.search(source)
+    if found is None:
+        return error
+    line_start = source.rfind("\n", 0, found.start()) + 1
+    line_end = source.find("\n", found.start())
+    line = source[line_start : line_end if line_end >= 0 else len(source)]
+    row = source.count("\n", 0, found.start()) + 1
+    column = found.start() - line_start + 1
+    message = (
+        f"\n{line}\n{' ' * (column - 1)}^\nERROR at Row:{row}:Column:{column}\n{error.message}"
+    )
+    return SoqlError(error.error_code, message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +171,20 @@ def _attributes(sobject: str, record_id: str, version: str) -> dict[str, str]:
 def compile_query(text: str, store: SalesforceStore) -> CompiledQuery:
     """Parse and bind ``text``; raise :class:`SoqlError` as Salesforce would refuse it."""
     try:
+        return _compile_query(text, store)
+    except SoqlError as exc:
+        raise _located(text, exc) from exc
+
+
+def _compile_query(text: str, store: SalesforceStore) -> CompiledQuery:
+    try:
         query = parse(text)
     except SoqlSyntaxError as exc:
         raise SoqlError("MALFORMED_QUERY", str(exc)) from exc
+    if query.offset is not None and query.offset > MAX_OFFSET:
+        raise SoqlError(
+            "NUMBER_OUTSIDE_VALID_RANGE", f"Maximum SOQL offset allowed is {MAX_OFFSET}"
+        )
     spec = object_spec(query.sobject)
     if spec is None:
         raise SoqlError(
@@ -140,6 +192,7 @@ def compile_query(text: str, store: SalesforceStore) -> CompiledQuery:
             f"sObject type '{query.sobject}' is not supported. If you are attempting to use a "
             "custom object, be sure to append the '__c' after the entity name. Please reference "
             "your WSDL or the describe call for the appropriate names.",
+            query.sobject,
         )
     paths = tuple(_resolve(spec, name) for name in query.fields)
     seen: set[str] = set()
@@ -156,28 +209,30 @@ def compile_query(text: str, store: SalesforceStore) -> CompiledQuery:
     return CompiledQuery(query, spec, paths, predicate, sort_keys, store)
 
 
-def _resolve(spec: ObjectSpec, text: str) -> _Path:
+def _resolve(spec: ObjectSpec, text: str, *, in_where: bool = False) -> _Path:
     parts = text.split(".")
     hops: list[FieldSpec] = []
     current = spec
     for part in parts[:-1]:
         hop = current.relationship(part)
         if hop is None or not hop.reference_to:
-            raise _no_column(text, current)
+            raise _no_column(text, current, in_where)
         hops.append(hop)
         current = OBJECTS[hop.reference_to[0]]
     final = current.field(parts[-1])
     if final is None:
-        raise _no_column(text, current)
+        raise _no_column(text, current, in_where)
     return _Path(text, tuple(hops), final)
 
 
-def _no_column(text: str, spec: ObjectSpec) -> SoqlError:
+def _no_column(text: str, spec: ObjectSpec, in_where: bool) -> SoqlError:
     return SoqlError(
         "INVALID_FIELD",
-        f"No such column '{text}' on entity '{spec.name}'. If you are attempting to use a custom "
-        "field, be sure to append the '__c' after the custom field name. Please reference your "
-        "WSDL or the describe call for the appropriate names.",
+        f"No such column '{text.rpartition('.')[2]}' on entity '{spec.name}'. If you are "
+        "attempting to use a custom field, be sure to append the '__c' after the custom field "
+        "name. Please reference your WSDL or the describe call for the appropriate names.",
+        text,
+        in_where=in_where,
     )
 
 
@@ -235,6 +290,8 @@ def _check_literal(path: _Path, value: Literal) -> Literal:
             "should not be enclosed in quotes"
             if kind in _SF_TYPE_NAMES or kind in _NUMBER_TYPES
             else f"invalid value of filter criterion for field '{path.text}'",
+            path.text,
+            in_where=True,
         )
     if isinstance(value, str):
         value = value.replace(ESCAPED_PERCENT, "%").replace(ESCAPED_UNDERSCORE, "_")
@@ -262,7 +319,7 @@ def _compile(
 def _comparison(
     condition: Comparison, spec: ObjectSpec, store: SalesforceStore
 ) -> Callable[[Row], bool]:
-    path = _resolve(spec, condition.field)
+    path = _resolve(spec, condition.field, in_where=True)
     raw = _walk(store, path)
     folded = path.spec.is_string
     get: Getter = raw
@@ -274,7 +331,12 @@ def _comparison(
     op = condition.op
     if op == "LIKE":
         if not folded or not isinstance(condition.value, str):
-            raise SoqlError("INVALID_FIELD", f"invalid operator on field '{path.text}': LIKE")
+            raise SoqlError(
+                "INVALID_FIELD",
+                f"invalid operator on field '{path.text}': LIKE",
+                path.text,
+                in_where=True,
+            )
         pattern = _like(condition.value)
         return lambda row: (value := get(row)) is not None and pattern.fullmatch(value) is not None
     if op in ("IN", "NOT IN"):

@@ -2,9 +2,17 @@
 
 Grants: ``client_credentials`` (form fields or HTTP Basic), JWT bearer
 (``urn:ietf:params:oauth:grant-type:jwt-bearer``: RS256 signed by the sandbox key pair, ``iss``
-= client id, ``sub`` = the sandbox username, ``aud`` = the emulator's URL or
-``https://login.salesforce.com`` / ``https://test.salesforce.com``, ``exp`` in the future) and
-``refresh_token``. Failures answer the OAuth error object ``{"error", "error_description"}``.
+= client id, ``sub`` = the sandbox username, ``aud`` = the emulator's login or instance URL or
+``https://login.salesforce.com`` / ``https://test.salesforce.com``, ``exp`` in the future),
+``refresh_token`` and the username-password flow (``password``: client id and secret, the
+username, and the password with or without the security token appended). Failures answer the
+OAuth error object ``{"error", "error_description"}``; a wrong password in the username-password
+flow is ``invalid_grant`` / ``authentication failure``, as Salesforce answers it
+(https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_username_password_flow.htm).
+
+The security token is optional because the org treats loopback as a trusted IP range; a real
+org asks for it from anywhere else ("Salesforce checks the IP address from which the client app
+is logging in", login() reference).
 """
 
 from __future__ import annotations
@@ -24,7 +32,14 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-__all__ = ["OAuthError", "SalesforceCredentials", "Sessions", "grant", "new_credentials"]
+__all__ = [
+    "OAuthError",
+    "SalesforceCredentials",
+    "Sessions",
+    "grant",
+    "new_credentials",
+    "password_matches",
+]
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 _GENERIC_AUDIENCES = ("https://login.salesforce.com", "https://test.salesforce.com")
@@ -32,7 +47,9 @@ _GENERIC_AUDIENCES = ("https://login.salesforce.com", "https://test.salesforce.c
 
 @dataclass(frozen=True, slots=True)
 class SalesforceCredentials:
-    """What the emulator accepts. ``jwt_private_key_file`` is the key a JWT client signs with."""
+    """What the emulator accepts. ``jwt_private_key_file`` is the key a JWT client signs with;
+    ``password`` and ``security_token`` are the integration user's, for the username-password
+    flow and SOAP ``login()``."""
 
     org_id: str
     user_id: str
@@ -42,6 +59,8 @@ class SalesforceCredentials:
     refresh_token: str
     jwt_private_key_file: Path
     jwt_public_key_pem: bytes
+    password: str
+    security_token: str
 
 
 def new_credentials(directory: Path, *, org_id: str, user_id: str) -> SalesforceCredentials:
@@ -68,7 +87,18 @@ def new_credentials(directory: Path, *, org_id: str, user_id: str) -> Salesforce
         refresh_token="5Aep861sandbox" + secrets.token_urlsafe(32),
         jwt_private_key_file=key_file,
         jwt_public_key_pem=public,
+        password="Sandbox-" + secrets.token_urlsafe(12),
+        # Salesforce mails a 24-25 character alphanumeric token.
+        security_token=secrets.token_hex(12),
     )
+
+
+def password_matches(credentials: SalesforceCredentials, username: str, password: str) -> bool:
+    """The integration user's password, alone or followed by the security token."""
+    user_ok = hmac.compare_digest(username.lower(), credentials.username.lower())
+    alone = hmac.compare_digest(password, credentials.password)
+    with_token = hmac.compare_digest(password, credentials.password + credentials.security_token)
+    return user_ok and (alone or with_token)
 
 
 class OAuthError(Exception):
@@ -141,6 +171,16 @@ def _check_jwt(assertion: str, credentials: SalesforceCredentials, audiences: li
         raise OAuthError("invalid_grant", "user hasn't approved this consumer")
 
 
+def _check_client(
+    form: dict[str, str], authorization: str | None, c: SalesforceCredentials
+) -> None:
+    client_id, secret = _client(form, authorization)
+    if not hmac.compare_digest(client_id, c.client_id):
+        raise OAuthError("invalid_client_id", "client identifier invalid")
+    if not hmac.compare_digest(secret, c.client_secret):
+        raise OAuthError("invalid_client", "invalid client credentials")
+
+
 def grant(
     form: dict[str, str],
     authorization: str | None,
@@ -148,8 +188,13 @@ def grant(
     credentials: SalesforceCredentials,
     sessions: Sessions,
     instance_url: str,
+    own_urls: tuple[str, ...] = (),
 ) -> dict[str, str]:
-    """Answer a token request or raise :class:`OAuthError` with Salesforce's error object."""
+    """Answer a token request or raise :class:`OAuthError` with Salesforce's error object.
+
+    ``instance_url`` goes into the answer (where every data call must go); ``own_urls`` are
+    the emulator's login and instance URLs, which a JWT may name as its audience.
+    """
     grant_type = form.get("grant_type", "")
     if grant_type == "client_credentials":
         client_id, secret = _client(form, authorization)
@@ -159,8 +204,13 @@ def grant(
         if not ok:
             raise OAuthError("invalid_client", "invalid client credentials")
     elif grant_type == JWT_BEARER:
-        audiences = [instance_url, instance_url + "/", *_GENERIC_AUDIENCES]
+        urls = own_urls or (instance_url,)
+        audiences = [*urls, *(url + "/" for url in urls), *_GENERIC_AUDIENCES]
         _check_jwt(form.get("assertion", ""), credentials, audiences)
+    elif grant_type == "password":
+        _check_client(form, authorization, credentials)
+        if not password_matches(credentials, form.get("username", ""), form.get("password", "")):
+            raise OAuthError("invalid_grant", "authentication failure")
     elif grant_type == "refresh_token":
         client_id, secret = _client(form, authorization)
         if client_id != credentials.client_id or (

@@ -11,8 +11,10 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from connector.sandbox.salesforce._coerce import SfError
 from connector.sandbox.salesforce._http import Cursor, batch_size, error_response, json_body
 from connector.sandbox.salesforce._values import format_datetime, json_value, parse_datetime
+from connector.sandbox.salesforce._versions import SERVED_VERSIONS, release_label
 from connector.sandbox.salesforce.composite import collection_write
 from connector.sandbox.salesforce.describe import describe_global, describe_object
+from connector.sandbox.salesforce.duplicates import request_allows_save
 from connector.sandbox.salesforce.engine import SoqlError, compile_query
 from connector.sandbox.salesforce.schema import ObjectSpec
 
@@ -34,6 +36,10 @@ def _not_found() -> Response:
 
 def _spec(emulator: SalesforceEmulator, request: Request) -> ObjectSpec:
     return emulator.writer.spec(str(request.path_params["sobject"]))
+
+
+def _allow_duplicates(request: Request) -> bool:
+    return request_allows_save(request.headers.get("sforce-duplicate-rule-header"))
 
 
 def _page(emulator: SalesforceEmulator, request: Request, cursor: Cursor, start: int) -> Response:
@@ -84,7 +90,10 @@ async def limits(emulator: SalesforceEmulator, request: Request) -> Response:
     return JSONResponse(
         {
             "DailyApiRequests": {"Max": maximum, "Remaining": max(maximum - used, 0)},
-            "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000},
+            "DailyBulkApiBatches": {
+                "Max": 15000,
+                "Remaining": max(15000 - emulator.bulk1.count_batches(), 0),
+            },
             "DailyBulkV2QueryJobs": {"Max": 10000, "Remaining": 10000 - emulator.bulk.count()},
             "DailyBulkV2QueryFileStorageMB": {"Max": 976562, "Remaining": 976562},
             "ConcurrentSyncLongRunningRequests": {"Max": 25, "Remaining": 25},
@@ -93,15 +102,11 @@ async def limits(emulator: SalesforceEmulator, request: Request) -> Response:
 
 
 async def versions(emulator: SalesforceEmulator, request: Request) -> Response:
+    """Every version the org serves, oldest first, as ``GET /services/data`` lists them."""
     return JSONResponse(
         [
-            {"label": label, "url": f"/services/data/v{number}", "version": number}
-            for number, label in (
-                ("64.0", "Summer '25"),
-                ("65.0", "Winter '26"),
-                ("66.0", "Spring '26"),
-                ("67.0", "Summer '26"),
-            )
+            {"label": release_label(number), "url": f"/services/data/v{number}", "version": number}
+            for number in SERVED_VERSIONS
         ]
     )
 
@@ -150,7 +155,10 @@ async def create(emulator: SalesforceEmulator, request: Request) -> Response:
     if not isinstance(body, dict):
         raise SfError("JSON_PARSER_ERROR", "The request body must be a JSON object")
     with emulator.store.lock:
-        row = emulator.writer.apply(emulator.writer.prepare_create(spec.name, body))
+        change = emulator.writer.prepare_create(
+            spec.name, body, allow_duplicates=_allow_duplicates(request)
+        )
+        row = emulator.writer.apply(change)
     return JSONResponse({"id": row["Id"], "success": True, "errors": []}, status_code=201)
 
 
@@ -195,13 +203,18 @@ async def by_external_id(emulator: SalesforceEmulator, request: Request) -> Resp
     if not isinstance(body, dict):
         raise SfError("JSON_PARSER_ERROR", "The request body must be a JSON object")
     with emulator.store.lock:
-        change, created = emulator.writer.prepare_upsert(spec.name, field_name, value, body)
+        change, created = emulator.writer.prepare_upsert(
+            spec.name, field_name, value, body, allow_duplicates=_allow_duplicates(request)
+        )
         row = emulator.writer.apply(change)
     result = {"id": row["Id"], "success": True, "errors": [], "created": created}
     return JSONResponse(result, status_code=201 if created else 200)
 
 
 def _window(request: Request, days: int) -> tuple[datetime, datetime]:
+    """``start`` and ``end`` truncated to the minute, and ``end`` no later than now: the
+    ``latestDateCovered`` of an answer is never in the future, so a reader that starts its
+    next window there misses nothing written after the call."""
     try:
         start = parse_datetime(request.query_params["start"]).replace(second=0, microsecond=0)
         end = parse_datetime(request.query_params["end"]).replace(second=0, microsecond=0)
@@ -214,7 +227,7 @@ def _window(request: Request, days: int) -> tuple[datetime, datetime]:
         raise SfError("INVALID_REPLICATION_DATE", "start date must be before end date")
     if start < now - timedelta(days=days):
         raise SfError("INVALID_REPLICATION_DATE", f"startDate cannot be more than {days} days ago")
-    return start, end
+    return start, min(end, now)
 
 
 async def updated(emulator: SalesforceEmulator, request: Request) -> Response:
@@ -272,7 +285,10 @@ async def collections(emulator: SalesforceEmulator, request: Request) -> Respons
         return JSONResponse(results)
     body = await json_body(request)
     operation = "create" if request.method == "POST" else "update"
-    return JSONResponse(collection_write(emulator.writer, operation, body))
+    results = collection_write(
+        emulator.writer, operation, body, allow_duplicates=_allow_duplicates(request)
+    )
+    return JSONResponse(results)
 
 
 async def collections_upsert(emulator: SalesforceEmulator, request: Request) -> Response:
@@ -283,6 +299,7 @@ async def collections_upsert(emulator: SalesforceEmulator, request: Request) -> 
         body,
         sobject=str(request.path_params["sobject"]),
         external_field=str(request.path_params["field"]),
+        allow_duplicates=_allow_duplicates(request),
     )
     return JSONResponse(results)
 
@@ -305,7 +322,11 @@ async def collections_retrieve(emulator: SalesforceEmulator, request: Request) -
 
 
 async def bulk_create(emulator: SalesforceEmulator, request: Request) -> Response:
-    job = emulator.bulk.create(await json_body(request), _version(request))
+    job = emulator.bulk.create(
+        await json_body(request),
+        _version(request),
+        emulator.injector.plan.bulk_processing_seconds,
+    )
     return JSONResponse(job.info())
 
 

@@ -1,4 +1,5 @@
-"""DML with Salesforce's semantics: field checks, converted and deleted rows, one validation rule.
+"""DML with Salesforce's semantics: field checks, converted and deleted rows, one validation rule,
+and the duplicate rules the fault plan switches on (:mod:`.duplicates`).
 
 Every write is prepared (checked, nothing changed) and then applied, so sObject Collections can
 honour ``allOrNone`` by preparing every record before applying any. Applying stamps
@@ -14,6 +15,7 @@ from typing import Any
 from connector.sandbox.faults import FaultInjector
 from connector.sandbox.salesforce._coerce import SfError, coerce
 from connector.sandbox.salesforce._values import to_18
+from connector.sandbox.salesforce.duplicates import MESSAGE, find_duplicates
 from connector.sandbox.salesforce.schema import ObjectSpec, object_for_id, object_spec
 from connector.sandbox.salesforce.store import Row, SalesforceStore, Table, derive
 
@@ -154,7 +156,16 @@ class Writer:
             raise SfError("ENTITY_IS_DELETED", "entity is deleted", http_status=404)
         return row
 
-    def prepare_create(self, sobject: str, body: dict[str, Any]) -> Change:
+    def _duplicates(self, sobject: str, merged: Row) -> None:
+        active = self.injector.plan.duplicate_rules if self.injector is not None else ()
+        found = find_duplicates(self.store, sobject, merged, active)
+        if found is not None:
+            raise SfError("DUPLICATES_DETECTED", MESSAGE, duplicate=found)
+
+    def prepare_create(
+        self, sobject: str, body: dict[str, Any], *, allow_duplicates: bool = False
+    ) -> Change:
+        """A checked insert; ``allow_duplicates`` is the duplicate rule header's allowSave."""
         spec = self.spec(sobject)
         if any(name.lower() == "id" for name in body):
             raise SfError(
@@ -164,6 +175,8 @@ class Writer:
         merged = {field.name: field.default_value for field in spec.fields} | values
         derive(spec.name, merged)
         self._check(spec, merged, None)
+        if not allow_duplicates:
+            self._duplicates(spec.name, merged)
         self._maybe_locked("new record")
         return Change(spec.name, None, values)
 
@@ -180,7 +193,13 @@ class Writer:
         return Change(spec.name, row["Id"], values)
 
     def prepare_upsert(
-        self, sobject: str, external_field: str, value: str | None, body: dict[str, Any]
+        self,
+        sobject: str,
+        external_field: str,
+        value: str | None,
+        body: dict[str, Any],
+        *,
+        allow_duplicates: bool = False,
     ) -> tuple[Change, bool]:
         """An upsert by external Id: ``(change, created)``. ``value`` overrides the body's."""
         spec = self.spec(sobject)
@@ -197,7 +216,10 @@ class Writer:
             raise SfError("MISSING_ARGUMENT", f"{field.name} not specified", (field.name,))
         existing = self.store.table(spec.name).by_external(field.name, str(value))
         if existing is None:
-            return self.prepare_create(spec.name, body | {field.name: value}), True
+            change = self.prepare_create(
+                spec.name, body | {field.name: value}, allow_duplicates=allow_duplicates
+            )
+            return change, True
         return self.prepare_update(spec.name, existing, body), False
 
     def apply(self, change: Change) -> Row:

@@ -15,6 +15,7 @@ from simple_salesforce.exceptions import SalesforceError
 
 from connector.sandbox._server import ServerThread
 from connector.sandbox.salesforce import SalesforceEmulator
+from connector.sandbox.salesforce._edge import MAX_REQUEST_HEAD
 from connector.sandbox.seed import generate
 
 API_VERSION = "66.0"
@@ -66,7 +67,12 @@ def served_salesforce(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
     certificate.cert_chain_pems[0].write_to_path(str(cert_file))
     certificate.private_key_pem.write_to_path(str(key_file))
     emulator = SalesforceEmulator(generate(seed=7, people=700), seed=7, workdir=directory)
-    server = ServerThread(emulator.app, ssl_certfile=cert_file, ssl_keyfile=key_file).start()
+    server = ServerThread(
+        emulator.app,
+        ssl_certfile=cert_file,
+        ssl_keyfile=key_file,
+        max_request_head=MAX_REQUEST_HEAD,
+    ).start()
     try:
         yield Served(emulator, server.url, ca_file)
     finally:

@@ -103,7 +103,7 @@ def test_refresh_token_grant(served: Served) -> None:
     }
 
 
-@pytest.mark.parametrize("grant_type", ["password", ""])
+@pytest.mark.parametrize("grant_type", ["authorization_code", ""])
 def test_unsupported_grants_are_refused(served: Served, grant_type: str) -> None:
     answer = _token(served, {"grant_type": grant_type})
     assert answer.status_code == 400
