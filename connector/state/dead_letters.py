@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.engine import Row
 
 from connector.errors import System
@@ -18,9 +18,17 @@ from connector.state._db import Db, chunks, keyed_in, upsert
 from connector.state.models import Backoff, DeadLetter, NewDeadLetter, frozen_mapping
 from connector.state.schema import dead_letters
 
-__all__ = ["DeadLetterStore", "field_key"]
+__all__ = ["DECISION", "DeadLetterStore", "field_key"]
+
+DECISION = "decision"
+"""The fingerprint of a dead letter that waits on an admin's decision (a create a Salesforce
+duplicate rule refused), not on the mapping or the schema."""
 
 _MESSAGE_LIMIT = 2000
+
+
+def _not_decision() -> ColumnElement[bool]:
+    return or_(dead_letters.c.fingerprint.is_(None), dead_letters.c.fingerprint != DECISION)
 
 
 def field_key(fields: Iterable[str]) -> str:
@@ -196,8 +204,9 @@ class DeadLetterStore:
         self, current: Callable[[System, str], str]
     ) -> builtins.list[DeadLetter]:
         """Waiting dead letters whose fingerprint no longer matches ``current(system,
-        object_type)``: the mapping or the schema changed, so the refusal may not recur."""
-        query = select(dead_letters).where(dead_letters.c.waiting.is_(True))
+        object_type)``: the mapping or the schema changed, so the refusal may not recur.
+        Letters waiting on a decision (:data:`DECISION`) are not among them."""
+        query = select(dead_letters).where(dead_letters.c.waiting.is_(True), _not_decision())
         with self._db.read() as connection:
             letters = [_dead_letter(row) for row in connection.execute(query)]
         return [
@@ -205,6 +214,40 @@ class DeadLetterStore:
             for letter in letters
             if letter.fingerprint != current(letter.ref.system, letter.ref.object_type)
         ]
+
+    def waiting_on_decision(self, person_ids: Iterable[str]) -> dict[str, set[System]]:
+        """Per person, the systems where a create waits on an admin's decision."""
+        found: dict[str, set[System]] = {}
+        with self._db.read() as connection:
+            for batch in chunks(dict.fromkeys(person_ids)):
+                query = select(dead_letters.c.person_id, dead_letters.c.system).where(
+                    dead_letters.c.person_id.in_(batch),
+                    dead_letters.c.waiting.is_(True),
+                    dead_letters.c.fingerprint == DECISION,
+                )
+                for person_id, system in connection.execute(query):
+                    found.setdefault(person_id, set()).add(System(system))
+        return found
+
+    def settle_decisions(self, moot: Iterable[tuple[str, System]]) -> int:
+        """Drop the letters waiting on a decision of these (person, system) pairs."""
+        wanted = set(moot)
+        ids: list[int] = []
+        with self._db.read() as connection:
+            for batch in chunks(dict.fromkeys(person for person, _ in wanted)):
+                query = select(
+                    dead_letters.c.id, dead_letters.c.person_id, dead_letters.c.system
+                ).where(
+                    dead_letters.c.person_id.in_(batch),
+                    dead_letters.c.waiting.is_(True),
+                    dead_letters.c.fingerprint == DECISION,
+                )
+                ids.extend(
+                    row.id
+                    for row in connection.execute(query)
+                    if (row.person_id, System(row.system)) in wanted
+                )
+        return self.drop(ids) if ids else 0
 
     def settle_waiting(self, person_ids: Iterable[str], *, keep: Iterable[NewDeadLetter]) -> int:
         """These people were just planned: their waiting dead letters that were not held back
@@ -220,7 +263,11 @@ class DeadLetterStore:
                     dead_letters.c.object_type,
                     dead_letters.c.record_id,
                     dead_letters.c.field_key,
-                ).where(dead_letters.c.person_id.in_(batch), dead_letters.c.waiting.is_(True))
+                ).where(
+                    dead_letters.c.person_id.in_(batch),
+                    dead_letters.c.waiting.is_(True),
+                    _not_decision(),
+                )
                 gone.extend(
                     row.id
                     for row in connection.execute(query)

@@ -37,6 +37,7 @@ class GoneHow(StrEnum):
     MERGED = "merged"  # merged into another record (``survivor_id``)
     MISSING = "missing"  # the CRM answered "no such record" to a write or a read by id
     CONVERTED = "converted"  # a Lead converted into a Contact kept apart from its person
+    NOT_CREATED = "not_created"  # an admin decided the person stays out of this CRM
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,8 +35,11 @@ from connector.crm.types import (
 from connector.errors import System
 from connector.funnel import SourceRef
 from connector.state import JsonValue, NewDeadLetter, Observed, Provenance, StateStore
+from connector.state.dead_letters import DECISION
 from connector.state.gone import GoneHow, GoneRecord
+from connector.state.issues import IssueSeen
 from connector.state.models import LinkReason
+from connector.sync.identity import IssueKind
 from connector.sync.plan import RecordPlan, WriteKind
 
 __all__ = ["ApplyOutcome", "WriteBehind", "apply_records", "record_outcomes", "send_records"]
@@ -54,6 +57,8 @@ class ApplyOutcome:
     partial: Counter[str] = field(default_factory=Counter)
     """Records that received part of their write before the run stopped."""
     stale: int = 0
+    duplicates: list[IssueSeen] = field(default_factory=list)
+    """Creates a Salesforce duplicate rule refused: identity issues to record."""
     missing: Counter[str] = field(default_factory=Counter)
     """Records the CRM said no longer exist when written: remembered as gone, not retried."""
     linked_existing: set[str] = field(default_factory=set)
@@ -70,6 +75,7 @@ class ApplyOutcome:
         self.rejected.update(other.rejected)
         self.partial.update(other.partial)
         self.missing.update(other.missing)
+        self.duplicates.extend(other.duplicates)
         self.stale += other.stale
         self.linked_existing |= other.linked_existing
         self.again |= other.again
@@ -77,6 +83,7 @@ class ApplyOutcome:
 
 
 _EXISTING_ID = re.compile(r"Existing ID: (\d+)")
+_DUPLICATE_RULE = "DUPLICATES_DETECTED"
 # What each CRM answers a write to a record that no longer exists.
 _MISSING: Final = {
     System.SALESFORCE: frozenset({"ENTITY_IS_DELETED"}),
@@ -254,6 +261,24 @@ def record_outcomes(
                 outcome.rejected[label] += 1
                 reason = f"{result.code}: {result.message}" if result.code else result.message
                 outcome.rejections.append((target, result.code, result.message))
+                duplicate = kind is WriteKind.CREATE and result.code == _DUPLICATE_RULE
+                if duplicate:
+                    # Salesforce says a record it holds is probably this person: creating one
+                    # more would make a duplicate, and retrying would be refused again. The
+                    # create waits for an admin's decision, as an identity issue.
+                    outcome.duplicates.append(
+                        IssueSeen(
+                            kind=IssueKind.DUPLICATE_RULE.value,
+                            record=str(target),
+                            detail=(
+                                f"Salesforce's duplicate rules refused to create this person "
+                                f"({result.message or result.code}); find the matching "
+                                f"{object_type} and link it (`crmsync identity resolve ID "
+                                f"--prefer salesforce/{object_type}/ID`), or --ignore"
+                            ),
+                            people=(record.person_id,),
+                        )
+                    )
                 letters.append(
                     NewDeadLetter(
                         ref=target,
@@ -266,6 +291,8 @@ def record_outcomes(
                             change.mapping or change.field: change.value
                             for change in record.changes
                         },
+                        waiting=duplicate,
+                        fingerprint=DECISION if duplicate else None,
                     )
                 )
                 continue
@@ -329,6 +356,8 @@ def record_outcomes(
         store.dead_letters.clear_records(cleared)
         if letters:
             store.dead_letters.add_many(letters)
+        if outcome.duplicates:
+            store.issues.seen(outcome.duplicates, run_id=run_id)
         # Answered: these writes need no confirming by a later run.
         store.intents.drop(
             run_id,

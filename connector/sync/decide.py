@@ -115,6 +115,9 @@ class PersonInputs:
     # The person's latest record per system that is gone (deleted, archived, merged away):
     # never re-created unless the delete policy says ``recreate``.
     gone: Mapping[System, GoneRecord] = field(default_factory=dict)
+    # Systems where a create of this person waits on an admin's decision (a Salesforce
+    # duplicate rule refused it): not planned again until then.
+    blocked: frozenset[System] = frozenset()
 
 
 class DeletePolicy(StrEnum):
@@ -143,6 +146,8 @@ class PersonResult:
     """Records gone from one CRM that the policy kept crmsync from creating again."""
     tombstone: bool = False
     """Every record of the person is gone: keep them as a tombstone (ids only)."""
+    blocked: frozenset[System] = frozenset()
+    """Systems where a create of the person waited on a decision (from the inputs)."""
 
 
 def _primary(observed: Sequence[Observed]) -> dict[System, Observed]:
@@ -433,6 +438,7 @@ def decide(
     # 3. The writes: per primary record, every mapping whose value differs from the decision
     #    or the merge; per missing system, a create if the policy says so.
     result = PersonResult(
+        blocked=inputs.blocked,
         person=person,
         decision=decision,
         issues=issues,
@@ -452,9 +458,13 @@ def decide(
             gone = inputs.gone.get(system)
             if not primary or system in inputs.linked:
                 continue
-            if gone is not None and on_delete is not DeletePolicy.RECREATE:
+            if gone is not None and (
+                on_delete is not DeletePolicy.RECREATE or gone.how is GoneHow.NOT_CREATED
+            ):
                 result.not_recreated.append(gone)  # deleted there: never created again
                 continue
+            if system in inputs.blocked:
+                continue  # a duplicate rule refused it: an admin decides
             if create.allows(system, decision.stage):
                 plan = _create(system, person, merged, decided, mappings, create, schemas)
                 if plan is not None:

@@ -181,6 +181,7 @@ class SyncEngine:
         activities = self.store.activities.for_scoring(person_ids)
         linked = self.store.links.systems_of(person_ids)
         gone = self.store.gone.for_people(person_ids)
+        blocked = self.store.dead_letters.waiting_on_decision(person_ids)
         # A record whose link identity resolution closed without the CRM reporting it deleted
         # (a contact HubSpot merged into another) is history: never the one to write to.
         current = self.store.links.linked(
@@ -202,6 +203,7 @@ class SyncEngine:
                     activities=activities.get(person_id, []),
                     linked=linked.get(person_id, frozenset()),
                     gone=_latest_gone(gone.get(person_id, ())),
+                    blocked=frozenset(blocked.get(person_id, ())),
                 )
             )
         return found
@@ -232,6 +234,24 @@ class SyncEngine:
         self.store.dead_letters.settle_waiting(
             [result.person.id for result in results], keep=letters
         )
+        # A create a duplicate rule refused is moot once the person has a record there (the
+        # matching record was read and linked): its letter and issue settle by themselves.
+        moot = {
+            (result.person.id, system)
+            for result in results
+            for system in result.blocked
+            if system in result.primary
+        }
+        if moot:
+            self.store.dead_letters.settle_decisions(moot)
+            records = [
+                f"{system.value}/{obj}/{person}"
+                for person, system in moot
+                for obj in self.sources[system].people_objects()
+            ]
+            self.store.issues.resolved_by_data(
+                issue.id for issue in self.store.issues.open_for_records(records)
+            )
 
     def _schemas_for(self) -> dict[tuple[System, str], ObjectSchema]:
         if not self._schemas:

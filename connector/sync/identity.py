@@ -51,6 +51,9 @@ class IssueKind(StrEnum):
     MERGE_CONFLICT = "merge_conflict"
     """A merge or conversion in one CRM would join two people who each have records in the
     other CRM: kept apart until an admin decides (an open issue)."""
+    DUPLICATE_RULE = "duplicate_rule"
+    """A Salesforce duplicate rule refused to create the person (``DUPLICATES_DETECTED``): a
+    record Salesforce holds is probably them. Their create waits until an admin decides."""
     MERGED_PEOPLE = "merged_people"
     """Two people found to be one and joined (a conversion, a merge): reported, not open."""
 

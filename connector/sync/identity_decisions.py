@@ -3,6 +3,9 @@
 * ``ambiguous_email`` (two records of one object in one CRM share an address, the later one
   left unlinked): **ignore** keeps the unlinked record out of sync for good (it is no longer
   reported); **prefer RECORD** makes RECORD the person's record and keeps the other one out.
+* ``duplicate_rule`` (a Salesforce duplicate rule refused to create the person: a record it
+  holds is probably them): **prefer RECORD** links that record to the person; **ignore** keeps
+  the person out of Salesforce for good (never created). Until then the create waits.
 * ``merge_conflict`` (a merge in one CRM would join two people who each have records in the
   other CRM): **keep-apart** records that they are two people (nothing else changes: they
   were kept apart already); **join --survivor RECORD** makes them one person, whose record in
@@ -15,11 +18,13 @@ same records seen again do not reopen it. The people touched are planned again.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from connector.errors import ConfigError, Problem
 from connector.funnel import SourceRef
 from connector.state import StateStore
+from connector.state.gone import GoneHow, GoneRecord
 from connector.state.issues import IssueSeen, StoredIssue
 from connector.state.models import LinkReason
 from connector.sync.identity import IssueKind
@@ -37,6 +42,7 @@ class Decision(StrEnum):
 _ALLOWED = {
     IssueKind.AMBIGUOUS_EMAIL.value: (Decision.IGNORE, Decision.PREFER),
     IssueKind.MERGE_CONFLICT.value: (Decision.KEEP_APART, Decision.JOIN),
+    IssueKind.DUPLICATE_RULE.value: (Decision.IGNORE, Decision.PREFER),
 }
 
 
@@ -74,7 +80,9 @@ def resolve_issue(
             "name the record to keep" if needs_record else "this decision takes no record",
         )
     with store.transaction():
-        if decision is Decision.PREFER:
+        if issue.kind == IssueKind.DUPLICATE_RULE.value:
+            _refused_create(store, issue, decision, record)
+        elif decision is Decision.PREFER:
             assert record is not None
             _prefer(store, issue, record)
         elif decision is Decision.JOIN:
@@ -109,6 +117,40 @@ def _prefer(store: StateStore, issue: StoredIssue, chosen: SourceRef) -> None:
         store.links.close(holder)
         _left_out(store, holder, f"identity issue {issue.id}: {chosen} preferred")
     store.links.move(chosen, store.people.current(person), LinkReason.DECISION)
+
+
+def _refused_create(
+    store: StateStore, issue: StoredIssue, decision: Decision, record: SourceRef | None
+) -> None:
+    """A create a duplicate rule refused: link the record Salesforce matched (``prefer``), or
+    keep the person out of that CRM for good (``ignore``). Its waiting dead letter goes."""
+    refused = SourceRef.parse(issue.record)
+    person = store.people.current(issue.people[0])
+    if decision is Decision.PREFER:
+        assert record is not None
+        if record.system is not refused.system:
+            raise _refused(issue.id, f"{record} is not a {refused.system.value} record")
+        owner = store.links.active(record)
+        if owner is not None and store.people.current(owner.person_id) != person:
+            raise _refused(
+                issue.id,
+                f"{record} belongs to another person already",
+                "resolve that one first, or merge the records in the CRM",
+            )
+        store.links.move(record, person, LinkReason.DECISION)
+    else:
+        store.gone.record(
+            [GoneRecord(ref=refused, person_id=person, how=GoneHow.NOT_CREATED, gone_at=_now())]
+        )
+    store.dead_letters.drop(
+        letter.id
+        for letter in store.dead_letters.list(system=refused.system)
+        if letter.ref == refused
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _join(store: StateStore, issue: StoredIssue, survivor: SourceRef) -> None:
