@@ -10,6 +10,10 @@
 Salesforce is served over HTTPS with a certificate from a throw-away trustme CA (``ca_file``);
 HubSpot over plain HTTP. Key, certificates and the JWT signing key live in a private temporary
 directory removed by :meth:`Sandbox.stop`.
+
+HubSpot's search trails its writes by ``search_lag_ms`` (a fault-plan key): 0 unless asked, so
+tests see their writes in search at once; the demo, the benchmarks and ``crmsync sandbox
+serve`` use :data:`REALISTIC_SEARCH_LAG_MS`, as a real portal behaves.
 """
 
 from __future__ import annotations
@@ -24,13 +28,19 @@ from typing import Literal
 import trustme
 
 from connector.sandbox._server import ServerThread
-from connector.sandbox.faults import FaultPlan, load_fault_plan
+from connector.sandbox.faults import REALISTIC_SEARCH_LAG_MS, FaultPlan, load_fault_plan
 from connector.sandbox.hubspot import SANDBOX_ACCESS_TOKEN, HubSpotEmulator, HubSpotStore, build
 from connector.sandbox.salesforce import SalesforceEmulator, SalesforceStore
 from connector.sandbox.salesforce.oauth import SalesforceCredentials
 from connector.sandbox.seed import World, generate
 
-__all__ = ["HubSpotHandle", "SalesforceAuth", "SalesforceHandle", "Sandbox"]
+__all__ = [
+    "REALISTIC_SEARCH_LAG_MS",
+    "HubSpotHandle",
+    "SalesforceAuth",
+    "SalesforceHandle",
+    "Sandbox",
+]
 
 SalesforceAuth = Literal["client_credentials", "jwt", "refresh_token"]
 
@@ -96,15 +106,19 @@ class Sandbox:
         *,
         overlap: float = 0.6,
         world: World | None = None,
+        search_lag_ms: int | None = None,
     ) -> Sandbox:
         """Generate the world (or use ``world``), seed both emulators and start serving.
 
         ``faults`` (a plan or a JSON/YAML file) applies to both emulators; ``latency_ms``
-        overrides its latency. Ports 0 pick free ones.
+        overrides its latency and ``search_lag_ms`` its HubSpot search lag (otherwise the
+        plan's, 0 by default). Ports 0 pick free ones.
         """
         plan = load_fault_plan(faults) if isinstance(faults, Path) else faults or FaultPlan()
         if latency_ms:
             plan = plan.model_copy(update={"latency_ms": latency_ms})
+        if search_lag_ms is not None:
+            plan = FaultPlan.model_validate({**plan.model_dump(), "search_lag_ms": search_lag_ms})
         world = world or generate(seed, people, overlap=overlap)
         workdir = Path(tempfile.mkdtemp(prefix="crmsync-sandbox-"))
         servers: list[ServerThread] = []
