@@ -60,8 +60,11 @@ def minimum(
     if wanted:
         per_type = ceil(len(wanted) / 100)
         for name in ENGAGEMENT_TYPES:
-            links = store.links.get(("contacts", name), {})
-            engaged = {target for source in wanted for target in links.get(source, {})}
+            engaged = {
+                target
+                for source in wanted
+                for target in store.links.targets("contacts", source, name)
+            }
             detail[f"hubspot {name} association reads"] = per_type
             detail[f"hubspot {name} batch reads"] = ceil(len(engaged) / 100)
     detail["hubspot batch writes"] = ceil(hubspot_writes / 100)

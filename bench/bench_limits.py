@@ -35,7 +35,7 @@ from typing import Any
 from _harness import run_child, sandbox_env, set_hubspot_limits
 
 from connector.sandbox.hubspot._errors import RateLimited
-from connector.sandbox.runner import Sandbox
+from connector.sandbox.runner import REALISTIC_SEARCH_LAG_MS, Sandbox
 
 
 class Watcher:
@@ -144,7 +144,9 @@ def _window_figures(
 
 def run(people: int, latency_ms: int, seed: int) -> dict[str, Any]:
     state_dir = Path(tempfile.mkdtemp(prefix="crmsync-bench-"))
-    with Sandbox.start(seed=seed, people=people, latency_ms=latency_ms) as sandbox:
+    with Sandbox.start(
+        seed=seed, people=people, latency_ms=latency_ms, search_lag_ms=REALISTIC_SEARCH_LAG_MS
+    ) as sandbox:
         set_hubspot_limits(sandbox, burst_max=190, burst_interval_ms=10_000)
         env = sandbox_env(
             sandbox,
@@ -198,7 +200,9 @@ def run_writes(people: int, latency_ms: int, seed: int, *, records: int = 40_000
     with bounded concurrency fill the window when HubSpot, not the engine, is the bottleneck?
     """
     state_dir = Path(tempfile.mkdtemp(prefix="crmsync-bench-"))
-    with Sandbox.start(seed=seed, people=people, latency_ms=latency_ms) as sandbox:
+    with Sandbox.start(
+        seed=seed, people=people, latency_ms=latency_ms, search_lag_ms=REALISTIC_SEARCH_LAG_MS
+    ) as sandbox:
         set_hubspot_limits(sandbox, burst_max=190, burst_interval_ms=10_000)
         ids = [record.id for record in sandbox.hubspot.emulator.store.records("contacts")]
         ids_file = state_dir / "ids.txt"

@@ -21,13 +21,13 @@ from typing import Any
 
 from _harness import run_child, sandbox_env, set_hubspot_limits
 
-from connector.sandbox.runner import Sandbox
+from connector.sandbox.runner import REALISTIC_SEARCH_LAG_MS, Sandbox
 
 
 def measure(people: int, seed: int) -> dict[str, Any]:
     state_dir = Path(tempfile.mkdtemp(prefix="crmsync-bench-"))
     started = time.perf_counter()
-    with Sandbox.start(seed=seed, people=people) as sandbox:
+    with Sandbox.start(seed=seed, people=people, search_lag_ms=REALISTIC_SEARCH_LAG_MS) as sandbox:
         seeded = time.perf_counter() - started
         set_hubspot_limits(sandbox, burst_max=1_000_000)
         env = sandbox_env(

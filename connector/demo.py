@@ -6,7 +6,9 @@
 4. Make a few edits as users would, through the CRMs' own APIs: a sales rep converts a Lead
    (with an Opportunity) and retitles another; in HubSpot a contact replies to an e-mail and a
    marketer edits a job title.
-5. Run an incremental sync, show it, and end with drift 0 and a pointer to ``rules explain``.
+5. Give HubSpot's search index the few seconds it trails writes by (the sandbox lags it as a
+   portal does), run an incremental sync, show it, and end with drift 0 and a pointer to
+   ``rules explain``.
 
 State lives in ``.crmsync/demo/`` (owner-only), never in the user's own state store; the
 settings used are written to ``.crmsync/demo/demo.env`` so later commands can inspect it.
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ from rich.console import Console
 from rich.rule import Rule
 
 from connector.errors import System
-from connector.sandbox.runner import Sandbox
+from connector.sandbox.runner import REALISTIC_SEARCH_LAG_MS, Sandbox
 from connector.settings import DEFAULT_CONFIG_FILE, Settings, load_settings
 from connector.state import StateStore
 from connector.stopping import Stop, stop_on_signals
@@ -190,7 +191,7 @@ def run_demo(
     workdir.mkdir(mode=0o700)
     out.print(Rule("crmsync demo"))
     out.print(f"Starting the sandbox: {people} synthetic people in a local Salesforce and HubSpot")
-    with Sandbox.start(seed=seed, people=people) as sandbox:
+    with Sandbox.start(seed=seed, people=people, search_lag_ms=REALISTIC_SEARCH_LAG_MS) as sandbox:
         settings, env_file = _settings(sandbox, workdir, project)
         with connected(settings, stop=stop) as engine:
             drift_before = engine.drift()
@@ -214,8 +215,13 @@ def run_demo(
             out.print(f"  {line}")
 
         # Salesforce compares datetimes in SOQL to the second: an edit made in the very second a
-        # run starts is read by the run after. Let that second pass so this run sees the edits.
-        time.sleep(1.0 - datetime.now(UTC).microsecond / 1_000_000 + 0.05)
+        # run starts is read by the run after. HubSpot's search index trails writes by a few
+        # seconds (the sandbox lags it as a portal does): an edit is searchable only then, and a
+        # run starting sooner leaves it to the next run's lookback. Let both pass so this run
+        # shows the edits.
+        out.print(f"  (waiting {REALISTIC_SEARCH_LAG_MS / 1000:g} s for HubSpot's search index)")
+        stop.sleep(REALISTIC_SEARCH_LAG_MS / 1000)
+        stop.sleep(1.0 - datetime.now(UTC).microsecond / 1_000_000 + 0.05)
         out.print(Rule("Incremental sync"))
         with (
             progress_reporter(True) as progress,
@@ -224,6 +230,9 @@ def run_demo(
             incremental = engine.sync(job="demo incremental sync")
         render_report(incremental, out)
         stop.check()
+        # Drift pulls HubSpot through search too: let the index catch up with this run's writes,
+        # or it would compare against the contacts as they were before the run.
+        stop.sleep(REALISTIC_SEARCH_LAG_MS / 1000)
         with connected(settings, stop=stop) as engine:
             drift_after = engine.drift()
         render_drift(drift_after, "After syncing", out)

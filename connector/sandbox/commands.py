@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from connector.errors import ConfigError, Problem
+from connector.sandbox.faults import REALISTIC_SEARCH_LAG_MS, FaultPlan, load_fault_plan
 
 if TYPE_CHECKING:
     from connector.sandbox.runner import SalesforceAuth
@@ -41,6 +42,16 @@ def serve(
         str,
         typer.Option(help="How crmsync logs in: client_credentials, jwt or refresh_token."),
     ] = "client_credentials",
+    search_lag_ms: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=600_000,
+            help="How far HubSpot search trails writes "
+            f"[default: the fault plan's, else {REALISTIC_SEARCH_LAG_MS}].",
+            show_default=False,
+        ),
+    ] = None,
     env_file: Annotated[
         Path | None, typer.Option("--env-file", help="Also write the CRMSYNC_* settings here.")
     ] = None,
@@ -77,14 +88,17 @@ def serve(
     if faults is not None and not faults.is_file():
         raise ConfigError([Problem(where=str(faults), message="fault plan file not found")])
     try:
+        plan = load_fault_plan(faults) if faults is not None else None
+        lag = serve_search_lag(search_lag_ms, plan)
         sandbox = Sandbox.start(
             seed=seed,
             people=people,
             latency_ms=latency_ms,
-            faults=faults,
+            faults=plan,
             salesforce_port=salesforce_port,
             hubspot_port=hubspot_port,
             salesforce_login_port=salesforce_login_port,
+            search_lag_ms=lag,
         )
     except (ValidationError, ValueError) as exc:
         raise ConfigError([Problem(where=str(faults or "--faults"), message=str(exc))]) from exc
@@ -112,7 +126,8 @@ def serve(
             _console.print(f"# written to {clients_env_file}", markup=False)
         _console.print(
             f"# salesforce {sandbox.salesforce.url} (login {sandbox.salesforce.login_url})  "
-            f"hubspot {sandbox.hubspot.url}  people {people}  seed {seed}; Ctrl-C to stop",
+            f"hubspot {sandbox.hubspot.url}  people {people}  seed {seed}  "
+            f"search lag {lag} ms; Ctrl-C to stop",
             markup=False,
         )
         while not stop.wait(0.5):
@@ -121,6 +136,16 @@ def serve(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         sandbox.stop()
+
+
+def serve_search_lag(flag: int | None, plan: FaultPlan | None) -> int:
+    """The search lag ``serve`` runs with: the flag, else the plan's own, else a realistic one
+    (a hand-run sandbox should behave like a portal; tests that want none say so)."""
+    if flag is not None:
+        return flag
+    if plan is not None and "search_lag_ms" in plan.model_fields_set:
+        return plan.search_lag_ms
+    return REALISTIC_SEARCH_LAG_MS
 
 
 def register(app: typer.Typer) -> None:

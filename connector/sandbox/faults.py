@@ -12,14 +12,19 @@ import json
 import random
 import threading
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from connector.errors import ConfigError
 from connector.yamlfile import load_yaml
 
-__all__ = ["Burst", "FaultInjector", "FaultPlan", "load_fault_plan"]
+__all__ = ["REALISTIC_SEARCH_LAG_MS", "Burst", "FaultInjector", "FaultPlan", "load_fault_plan"]
+
+REALISTIC_SEARCH_LAG_MS: Final = 3000
+"""How far HubSpot search trails writes in the demo, the benchmarks and ``crmsync sandbox
+serve``: "a few moments" (HubSpot's search guide); integrators report seconds
+(HubSpot/hubspot-api-php#59)."""
 
 
 class Burst(BaseModel):
@@ -40,6 +45,11 @@ class FaultPlan(BaseModel):
     e-mail (``DUPLICATES_DETECTED``; off by default, as crmsync's own writes would be refused
     by it), and ``bulk_processing_seconds`` is how long a Bulk API query job or batch stays
     ``InProgress`` before it completes (0: complete by the first poll).
+    ``search_lag_ms`` (HubSpot only): how far CRM search trails writes. A created, updated or
+    archived record shows in search as it was until its write is this old; reads by id see it
+    at once (HubSpot indexes search asynchronously, reference §9). 0 (the default, for unit
+    tests) makes search read the live data; the demo and benchmarks use
+    :data:`REALISTIC_SEARCH_LAG_MS`.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -49,6 +59,7 @@ class FaultPlan(BaseModel):
     lock_error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     expire_session_after_calls: int | None = Field(default=None, ge=1)
     daily_quota_remaining: int | None = Field(default=None, ge=0)
+    search_lag_ms: int = Field(default=0, ge=0, le=600_000)
     bursts: tuple[Burst, ...] = ()
     seed: int | None = None
     duplicate_rules: tuple[Literal["Lead", "Contact"], ...] = ()

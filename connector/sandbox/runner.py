@@ -17,6 +17,9 @@ as ``instance_url``; data calls sent to the login URL are refused ``INVALID_SESS
 real org refuses a session used on the wrong host. Two ports rather than two addresses
 (127.0.0.2) or names (``localhost``): loopback aliases are not configured on every OS, and
 ``localhost`` may resolve to ``::1`` first.
+HubSpot's search trails its writes by ``search_lag_ms`` (a fault-plan key): 0 unless asked, so
+tests see their writes in search at once; the demo, the benchmarks and ``crmsync sandbox
+serve`` use :data:`REALISTIC_SEARCH_LAG_MS`, as a real portal behaves.
 """
 
 from __future__ import annotations
@@ -31,14 +34,20 @@ from typing import Literal
 import trustme
 
 from connector.sandbox._server import ServerThread
-from connector.sandbox.faults import FaultPlan, load_fault_plan
+from connector.sandbox.faults import REALISTIC_SEARCH_LAG_MS, FaultPlan, load_fault_plan
 from connector.sandbox.hubspot import SANDBOX_ACCESS_TOKEN, HubSpotEmulator, HubSpotStore, build
 from connector.sandbox.salesforce import SalesforceEmulator, SalesforceStore
 from connector.sandbox.salesforce._edge import MAX_REQUEST_HEAD
 from connector.sandbox.salesforce.oauth import SalesforceCredentials
 from connector.sandbox.seed import World, generate
 
-__all__ = ["HubSpotHandle", "SalesforceAuth", "SalesforceHandle", "Sandbox"]
+__all__ = [
+    "REALISTIC_SEARCH_LAG_MS",
+    "HubSpotHandle",
+    "SalesforceAuth",
+    "SalesforceHandle",
+    "Sandbox",
+]
 
 SalesforceAuth = Literal["client_credentials", "jwt", "refresh_token"]
 
@@ -110,16 +119,20 @@ class Sandbox:
         salesforce_login_port: int = 0,
         overlap: float = 0.6,
         world: World | None = None,
+        search_lag_ms: int | None = None,
     ) -> Sandbox:
         """Generate the world (or use ``world``), seed both emulators and start serving.
 
         ``faults`` (a plan or a JSON/YAML file) applies to both emulators; ``latency_ms``
-        overrides its latency. Ports 0 pick free ones; ``salesforce_port`` is the org's
+        overrides its latency and ``search_lag_ms`` its HubSpot search lag (otherwise the
+        plan's, 0 by default). Ports 0 pick free ones; ``salesforce_port`` is the org's
         instance, ``salesforce_login_port`` its login host.
         """
         plan = load_fault_plan(faults) if isinstance(faults, Path) else faults or FaultPlan()
         if latency_ms:
             plan = plan.model_copy(update={"latency_ms": latency_ms})
+        if search_lag_ms is not None:
+            plan = FaultPlan.model_validate({**plan.model_dump(), "search_lag_ms": search_lag_ms})
         world = world or generate(seed, people, overlap=overlap)
         workdir = Path(tempfile.mkdtemp(prefix="crmsync-sandbox-"))
         servers: list[ServerThread] = []

@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from connector.sandbox.faults import FaultPlan
+from connector.sandbox.commands import serve_search_lag
+from connector.sandbox.faults import REALISTIC_SEARCH_LAG_MS, FaultPlan
 from connector.sandbox.runner import Sandbox
 from connector.settings import load_settings
 
@@ -159,13 +160,28 @@ def test_convert_lead_control_endpoint(sandbox: Sandbox) -> None:
     assert not emulator.store.table("Lead").rows[lead["Id"]]["IsConverted"]
 
 
+def test_hubspot_search_lag_is_none_unless_asked(sandbox: Sandbox) -> None:
+    faults = httpx.get(f"{sandbox.hubspot.url}/__sandbox__/faults").json()
+    assert faults["search_lag_ms"] == 0
+    with Sandbox.start(seed=5, people=10, search_lag_ms=2500) as lagging:
+        faults = httpx.get(f"{lagging.hubspot.url}/__sandbox__/faults").json()
+    assert faults["search_lag_ms"] == 2500
+
+
+def test_serve_lags_search_realistically_unless_told_otherwise() -> None:
+    assert serve_search_lag(None, None) == REALISTIC_SEARCH_LAG_MS > 0
+    assert serve_search_lag(None, FaultPlan(latency_ms=5)) == REALISTIC_SEARCH_LAG_MS
+    assert serve_search_lag(None, FaultPlan(search_lag_ms=0)) == 0
+    assert serve_search_lag(750, FaultPlan(search_lag_ms=0)) == 750
+
+
 def test_serve_command_prints_settings_and_stops_on_sigint(tmp_path: Path) -> None:
     env_file = tmp_path / "serve.env"
     clients_file = tmp_path / "clients.env"
     process = subprocess.Popen(
         [sys.executable, "-c", "from connector.cli import entrypoint; entrypoint()",
          "sandbox", "serve", "--people", "20", "--seed", "3", "--env-file", str(env_file),
-         "--clients-env-file", str(clients_file)],
+         "--clients-env-file", str(clients_file), "--search-lag-ms", "1500"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -175,6 +191,15 @@ def test_serve_command_prints_settings_and_stops_on_sigint(tmp_path: Path) -> No
         while not clients_file.exists() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
         assert clients_file.exists(), process.stderr.read() if process.stderr else ""
+        while not env_file.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert env_file.exists(), process.stderr.read() if process.stderr else ""
+        hubspot = next(
+            line.split("=", 1)[1]
+            for line in env_file.read_text().splitlines()
+            if line.startswith("CRMSYNC_HUBSPOT__BASE_URL=")
+        )
+        lag = httpx.get(f"{hubspot}/__sandbox__/faults").json()["search_lag_ms"]
         process.send_signal(signal.SIGINT)
         out, _ = process.communicate(timeout=30)
     finally:
@@ -189,3 +214,5 @@ def test_serve_command_prints_settings_and_stops_on_sigint(tmp_path: Path) -> No
         assert f"SALESFORCE_{key}={clients[f'SALESFORCE_{key}']}" in out
     assert clients["SALESFORCE_LOGIN_URL"] != clients["SALESFORCE_INSTANCE_URL"]
     assert "SALESFORCE_PASSWORD" not in env_file.read_text()
+    assert lag == 1500
+    assert "search lag 1500 ms" in out

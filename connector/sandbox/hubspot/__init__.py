@@ -11,27 +11,37 @@ host=url)``. Shapes, limits and errors follow ``shared/reference/hubspot-api.md`
   contact merge;
 * properties list/get/create/update; associations v4 batch read (per-input paging) and create;
 * rate limits: 10-second burst, 5/s search, daily, with HubSpot's 429 bodies and headers;
-* faults from the shared :class:`~connector.sandbox.faults.FaultPlan`;
+* faults from the shared :class:`~connector.sandbox.faults.FaultPlan`, including search that
+  trails writes by ``search_lag_ms``;
+* what third-party clients call at start-up: ``/crm/v3/schemas``, the legacy v1/v2 property
+  lists, associations to companies and tickets (none exist);
+* unknown routes and methods answer HubSpot's HTML error page (404/405), not JSON;
 * control endpoints under ``/__sandbox__/`` (stats, faults, limits, reset, edit).
+
+docs/sandbox.md lists each behaviour with its public source.
 """
 
 from __future__ import annotations
 
 import random
 import threading
+from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
 
 from connector.sandbox.faults import FaultInjector, FaultPlan
-from connector.sandbox.hubspot import _batch, _objects, _other
-from connector.sandbox.hubspot._app import new_correlation_id, route
+from connector.sandbox.hubspot import _batch, _objects, _other, _startup
+from connector.sandbox.hubspot._app import error_pages, new_correlation_id, route
 from connector.sandbox.hubspot._auth import (
     OAUTH_TOKEN_LIFETIME_SECONDS,
     SANDBOX_ACCESS_TOKEN,
+    SANDBOX_APP_ID,
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
+    SANDBOX_OAUTH_APP_ID,
     SANDBOX_REFRESH_TOKEN,
+    SANDBOX_USER_ID,
     TokenBook,
 )
 from connector.sandbox.hubspot._clock import Clock, ManualClock, SystemClock
@@ -46,9 +56,12 @@ from connector.sandbox.stats import CallStats
 __all__ = [
     "OAUTH_TOKEN_LIFETIME_SECONDS",
     "SANDBOX_ACCESS_TOKEN",
+    "SANDBOX_APP_ID",
     "SANDBOX_CLIENT_ID",
     "SANDBOX_CLIENT_SECRET",
+    "SANDBOX_OAUTH_APP_ID",
     "SANDBOX_REFRESH_TOKEN",
+    "SANDBOX_USER_ID",
     "Clock",
     "HubSpotEmulator",
     "HubSpotStore",
@@ -94,8 +107,10 @@ class HubSpotEmulator:
         self.search = SearchEngine(self.store.linked_ids)
         self.apply_faults(self._initial_faults)
         routes = [route(self, e) for e in (*_batch.ENDPOINTS, *_objects.ENDPOINTS,
-                                           *_other.ENDPOINTS)]  # fmt: skip
-        self.app = Starlette(routes=[*control_routes(self), *routes])
+                                           *_other.ENDPOINTS, *_startup.ENDPOINTS)]  # fmt: skip
+        self.app = Starlette(
+            routes=[*control_routes(self), *routes], exception_handlers=error_pages(self)
+        )
 
     def _fresh_store(self) -> HubSpotStore:
         store = HubSpotStore(self.clock, custom_properties=self._custom_properties)
@@ -107,8 +122,11 @@ class HubSpotEmulator:
             return new_correlation_id(self._rng.getrandbits(128))
 
     def apply_faults(self, plan: FaultPlan) -> None:
-        """Install a fault plan (a daily quota in it presets the daily remainder)."""
+        """Install a fault plan (a daily quota in it presets the daily remainder; its search lag
+        applies to writes from now on)."""
         self.injector.configure(plan)
+        with self.store.lock:
+            self.store.index.configure(timedelta(milliseconds=plan.search_lag_ms))
         if plan.daily_quota_remaining is not None:
             self.limiter.set_daily_remaining(plan.daily_quota_remaining)
 

@@ -4,20 +4,29 @@ Order per call: count it (``/__sandbox__/stats``), injected latency, bearer auth
 plan (expired token, injected 429/5xx), rate limits (429), then the handler. Every answer
 carries ``X-HubSpot-Correlation-Id``; non-search answers carry the ``X-HubSpot-RateLimit-*``
 headers once the call is authenticated.
+
+A path HubSpot does not serve answers its servlet container's HTML error page, not a JSON
+error body: 404 ``<title>Error 404 Not Found</title>`` (405 likewise for a wrong method). A
+2026-04 read-only probe of a live portal recorded exactly that page for every unrouted path it
+tried (e.g. ``GET /crm/v3/limits/custom/properties``), and JSON ``{"status": "error", ...}``
+bodies only from routes that exist; HubSpot/hubspot-api-nodejs#413 shows a client failing on
+such a 404 ("invalid json response body ... Unexpected token <").
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import parse_qsl
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from connector.sandbox.hubspot._auth import Caller
@@ -27,7 +36,7 @@ from connector.sandbox.hubspot._render import Call
 if TYPE_CHECKING:
     from connector.sandbox.hubspot import HubSpotEmulator
 
-__all__ = ["Endpoint", "Handler", "Reply", "new_correlation_id", "route"]
+__all__ = ["Endpoint", "Handler", "Reply", "error_pages", "new_correlation_id", "route"]
 
 Reply = tuple[int, Any]
 Handler = Callable[["HubSpotEmulator", Call], Reply]
@@ -119,7 +128,8 @@ async def _run(emu: HubSpotEmulator, endpoint: Endpoint, request: Request) -> Re
         )
         body = _parse_json(raw)
         call = Call(request.method, dict(request.path_params), request.query_params, body, {},
-                    oauth=caller.oauth)  # fmt: skip
+                    oauth=caller.oauth, app_id=caller.app_id,
+                    url=str(request.base_url).rstrip("/") + request.url.path)  # fmt: skip
         status, payload = endpoint.handler(emu, call)
         return _json(status, payload, headers)
     except RateLimited as limited:
@@ -140,6 +150,42 @@ def route(emu: HubSpotEmulator, endpoint: Endpoint) -> Route:
         return handle
 
     return Route(endpoint.template, make(), methods=list(endpoint.methods))
+
+
+_PAGE: Final = """<html>
+<head>
+<meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>
+<title>Error {status} {reason}</title>
+</head>
+<body><h2>HTTP ERROR {status} {reason}</h2>
+<table>
+<tr><th>URI:</th><td>{uri}</td></tr>
+<tr><th>STATUS:</th><td>{status}</td></tr>
+<tr><th>MESSAGE:</th><td>{reason}</td></tr>
+</table>
+
+</body>
+</html>
+"""
+_REASONS: Final = {404: "Not Found", 405: "Method Not Allowed"}
+ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def error_pages(emu: HubSpotEmulator) -> Mapping[int, ExceptionHandler]:
+    """Starlette exception handlers: unknown paths and methods answer HubSpot's HTML pages."""
+
+    async def page(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        reason = _REASONS.get(status, "Server Error")
+        headers = {"X-HubSpot-Correlation-Id": emu.correlation_id()}
+        if isinstance(exc, HTTPException) and exc.headers:
+            headers.update(exc.headers)
+        body = _PAGE.format(status=status, reason=reason, uri=html.escape(request.url.path))
+        response = HTMLResponse(body, status_code=status, headers=headers)
+        response.headers["content-type"] = "text/html;charset=utf-8"
+        return response
+
+    return {status: page for status in _REASONS}
 
 
 def new_correlation_id(rng_bits: int) -> str:

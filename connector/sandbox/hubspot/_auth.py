@@ -4,6 +4,11 @@ One private-app token (:data:`SANDBOX_ACCESS_TOKEN`) never expires unless a faul
 OAuth access tokens come from ``POST /oauth/v1/token`` (``grant_type=refresh_token`` with the
 sandbox client and refresh token) and expire after :data:`OAUTH_TOKEN_LIFETIME_SECONDS` on the
 emulator's clock.
+
+Each token belongs to an app: the private app (:data:`SANDBOX_APP_ID`) or the OAuth app
+(:data:`SANDBOX_OAUTH_APP_ID`). HubSpot records an app's writes in ``propertiesWithHistory``
+as ``sourceType: INTEGRATION`` with the app's id as ``sourceId``; edits made as a user in
+HubSpot's UI carry :data:`SANDBOX_USER_ID`.
 """
 
 from __future__ import annotations
@@ -20,9 +25,12 @@ from connector.sandbox.hubspot._errors import ApiProblem
 __all__ = [
     "OAUTH_TOKEN_LIFETIME_SECONDS",
     "SANDBOX_ACCESS_TOKEN",
+    "SANDBOX_APP_ID",
     "SANDBOX_CLIENT_ID",
     "SANDBOX_CLIENT_SECRET",
+    "SANDBOX_OAUTH_APP_ID",
     "SANDBOX_REFRESH_TOKEN",
+    "SANDBOX_USER_ID",
     "Caller",
     "TokenBook",
 ]
@@ -33,6 +41,10 @@ SANDBOX_CLIENT_ID: Final = "5a4db0c5-c1e4-4000-8000-000000000001"
 SANDBOX_CLIENT_SECRET: Final = "5a4db0c5-5ec2-4000-8000-000000000002"  # noqa: S105
 SANDBOX_REFRESH_TOKEN: Final = "na1-5a4d-b0c5-4000-8000-000000000003"  # noqa: S105
 OAUTH_TOKEN_LIFETIME_SECONDS: Final = 1800
+# Numeric, as HubSpot's app and user ids are.
+SANDBOX_APP_ID: Final = "5270611"
+SANDBOX_OAUTH_APP_ID: Final = "5270612"
+SANDBOX_USER_ID: Final = 91520017
 
 _NOT_FOUND: Final = (
     "Authentication credentials not found. This API supports OAuth 2.0 authentication and you "
@@ -42,9 +54,13 @@ _NOT_FOUND: Final = (
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is calling: the private app, or an OAuth access token."""
+    """Who is calling: the private app, or an OAuth access token (of the OAuth app)."""
 
     oauth: bool
+
+    @property
+    def app_id(self) -> str:
+        return SANDBOX_OAUTH_APP_ID if self.oauth else SANDBOX_APP_ID
 
 
 def _unauthorized(category: str, message: str) -> ApiProblem:

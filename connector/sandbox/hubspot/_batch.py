@@ -4,8 +4,13 @@ failure with ``StandardError`` entries, reference §1.2-§1.4).
 Each refused input gets its own error entry whose ``context.ids`` names the input id (and
 ``context.objectWriteTraceId`` its trace id when one was sent); ids that do not exist are listed
 together in one ``OBJECT_NOT_FOUND`` entry, as HubSpot does. A merged id addresses the surviving
-record. Upserts by ``email`` are all-or-nothing: if any input fails, the call answers 400 and
-nothing is written.
+record. Refused whole, writing nothing (docs/sandbox.md lists the sources):
+
+* any create, update or upsert carrying an invalid e-mail address: 400 ``VALIDATION_ERROR``
+  ``Property values were not valid: [...INVALID_EMAIL...]`` naming the first such input;
+* a create whose e-mail is taken, in the portal or by an earlier input: 409 ``CONFLICT``
+  ``Contact already exists. Existing ID: <id>`` naming the first conflict;
+* upserts by ``email`` when any input fails (400), or when two inputs name one address.
 """
 
 from __future__ import annotations
@@ -14,9 +19,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from connector.sandbox.hubspot._app import Endpoint, Reply
-from connector.sandbox.hubspot._errors import ApiProblem, PropertyError, standard_error
+from connector.sandbox.hubspot._errors import (
+    ApiProblem,
+    PropertyError,
+    property_problem,
+    standard_error,
+)
 from connector.sandbox.hubspot._objects import link, plan_associations, read_names, written_names
-from connector.sandbox.hubspot._records import ObjectTable, Record
+from connector.sandbox.hubspot._records import ObjectTable, Record, WriteSource
 from connector.sandbox.hubspot._render import Call, batch_body, name_list, object_json
 from connector.sandbox.hubspot.store import WriteRejected
 
@@ -92,6 +102,30 @@ def _trace(item: JsonObject) -> str | None:
     return str(trace) if trace is not None else None
 
 
+def _refuse_invalid_emails(
+    emu: HubSpotEmulator, table: ObjectTable, writes: list[tuple[Record | None, JsonObject]]
+) -> None:
+    """One invalid e-mail address refuses the whole call, before anything is written
+    (Atlas-Authority/marketing-automation#174)."""
+    for record, values in writes:
+        try:
+            emu.store.validate(table.name, record, values)
+        except WriteRejected as rejected:
+            if any(e.code == "INVALID_EMAIL" for e in rejected.errors):
+                raise property_problem(rejected.errors) from None
+
+
+def _unique_ids(keys: list[str]) -> None:
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicates:
+        raise ApiProblem(
+            400,
+            "VALIDATION_ERROR",
+            f"Duplicate IDs found in batch input: {duplicates}. IDs must be unique",
+            context={"ids": duplicates},
+        )
+
+
 def batch_read(emu: HubSpotEmulator, table: ObjectTable, body: JsonObject, call: Call) -> Reply:
     started = emu.clock.now()
     id_property = body.get("idProperty")
@@ -111,7 +145,7 @@ def batch_read(emu: HubSpotEmulator, table: ObjectTable, body: JsonObject, call:
         if record is None:
             missing.append(object_id)
         else:
-            results.append(object_json(record, names, history=history))
+            results.append(object_json(record, names, history=history, table=table))
     return _reply(200, results, _not_found(table, missing), emu, started)
 
 
@@ -119,13 +153,10 @@ def batch_create(emu: HubSpotEmulator, table: ObjectTable, body: JsonObject, cal
     started = emu.clock.now()
     results: list[JsonObject] = []
     errors: list[JsonObject] = []
+    accepted: list[tuple[JsonObject, list[tuple[str, str]]]] = []
     for item in _inputs(body):
         try:
-            planned = plan_associations(emu, table, item.get("associations"))
-            record = emu.store.create(table.name, _props(item))
-        except WriteRejected as rejected:
-            errors.append(_rejected(rejected.errors, None, item))
-            continue
+            accepted.append((item, plan_associations(emu, table, item.get("associations"))))
         except ApiProblem as problem:
             errors.append(
                 standard_error(
@@ -135,9 +166,15 @@ def batch_create(emu: HubSpotEmulator, table: ObjectTable, body: JsonObject, cal
                     sub_category=problem.sub_category,
                 )
             )
+    created = emu.store.create_batch(
+        table.name, [_props(item) for item, _ in accepted], source=WriteSource.app(call.app_id)
+    )
+    for (item, planned), outcome in zip(accepted, created, strict=True):
+        if isinstance(outcome, list):
+            errors.append(_rejected(outcome, None, item))
             continue
-        link(emu, table, record, planned)
-        results.append(object_json(record, written_names(record), trace_id=_trace(item)))
+        link(emu, table, outcome, planned)
+        results.append(object_json(outcome, written_names(outcome), trace_id=_trace(item)))
     return _reply(201, results, errors, emu, started)
 
 
@@ -152,26 +189,20 @@ def _resolve(emu: HubSpotEmulator, table: ObjectTable, item: JsonObject) -> Reco
 def batch_update(emu: HubSpotEmulator, table: ObjectTable, body: JsonObject, call: Call) -> Reply:
     started = emu.clock.now()
     inputs = _inputs(body)
-    keys = [(str(i.get("idProperty") or ""), str(i.get("id", ""))) for i in inputs]
-    duplicates = sorted({key for _, key in keys if [k for _, k in keys].count(key) > 1})
-    if duplicates:
-        raise ApiProblem(
-            400,
-            "VALIDATION_ERROR",
-            f"Duplicate IDs found in batch input: {duplicates}. IDs must be unique",
-            context={"ids": duplicates},
-        )
+    _unique_ids([str(i.get("id", "")) for i in inputs])
+    targets = [(item, _resolve(emu, table, item)) for item in inputs]
+    _refuse_invalid_emails(emu, table, [(r, _props(i)) for i, r in targets if r is not None])
+    source = WriteSource.app(call.app_id)
     results: list[JsonObject] = []
     errors: list[JsonObject] = []
     missing: list[str] = []
-    for item in inputs:
+    for item, record in targets:
         object_id = str(item.get("id", ""))
-        record = _resolve(emu, table, item)
         if record is None:
             missing.append(object_id)
             continue
         try:
-            emu.store.update(table.name, record, _props(item))
+            emu.store.update(table.name, record, _props(item), source=source)
         except WriteRejected as rejected:
             errors.append(_rejected(rejected.errors, object_id, item))
             continue
@@ -189,10 +220,13 @@ def batch_upsert(emu: HubSpotEmulator, table: ObjectTable, body: JsonObject, cal
         if not id_property or not item.get("id"):
             raise ApiProblem(400, "VALIDATION_ERROR", "upsert inputs need id and idProperty")
         plan.append((item, emu.store.find(table.name, str(id_property), str(item["id"]))))
+    # An e-mail names one contact whatever its case: two inputs naming it would both create.
+    _unique_ids([f"{i['idProperty']}:{str(i['id']).lower()}" for i in inputs])
+    writes = [(r, {**_props(i), str(i["idProperty"]): str(i["id"])}) for i, r in plan]
+    _refuse_invalid_emails(emu, table, writes)
     if by_email:
         # Check everything first: email upserts do not partially succeed.
-        for item, record in plan:
-            values = {**_props(item), str(item["idProperty"]): str(item["id"])}
+        for (item, _), (record, values) in zip(plan, writes, strict=True):
             try:
                 emu.store.validate(table.name, record, values)
             except WriteRejected as rejected:
@@ -200,15 +234,16 @@ def batch_upsert(emu: HubSpotEmulator, table: ObjectTable, body: JsonObject, cal
                     400, "VALIDATION_ERROR", rejected.errors[0].message,
                     context=_context(str(item["id"]), item),
                 ) from None  # fmt: skip
+    source = WriteSource.app(call.app_id)
     results: list[JsonObject] = []
     errors: list[JsonObject] = []
-    for item, record in plan:
-        values = {**_props(item), str(item["idProperty"]): str(item["id"])}
+    for (item, _), (record, values) in zip(plan, writes, strict=True):
         try:
             if record is None:
-                written, new = emu.store.create(table.name, values), True
+                written, new = emu.store.create(table.name, values, source=source), True
             else:
-                written, new = emu.store.update(table.name, record, values), False
+                written = emu.store.update(table.name, record, values, source=source)
+                new = False
         except WriteRejected as rejected:
             errors.append(_rejected(rejected.errors, str(item["id"]), item))
             continue

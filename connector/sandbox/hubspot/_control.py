@@ -9,7 +9,8 @@
   HubSpot's "Restore records" tool does (same id; refused while a live record has its e-mail);
 * ``POST /__sandbox__/edit`` — an out-of-band edit as a user in HubSpot's UI would make it:
   ``{"objectType", "id"?, "properties"}``; read-only values and backward lifecycle moves are
-  allowed, ``lastmodifieddate`` moves; without ``id`` a record is created.
+  allowed, ``lastmodifieddate`` moves; without ``id`` a record is created. Its values enter
+  ``propertiesWithHistory`` as ``CRM_UI`` by :data:`~._auth.SANDBOX_USER_ID`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from starlette.routing import Route
 from connector.sandbox.faults import FaultPlan
 from connector.sandbox.hubspot._errors import ApiProblem
 from connector.sandbox.hubspot._render import object_json
-from connector.sandbox.hubspot.store import WriteRejected
+from connector.sandbox.hubspot.store import USER, WriteRejected
 
 if TYPE_CHECKING:
     from connector.sandbox.hubspot import HubSpotEmulator
@@ -88,7 +89,9 @@ def control_routes(emu: HubSpotEmulator) -> list[Route]:
         object_type = str(body.get("objectType", "contacts"))
         try:
             if body.get("id") is None:
-                record = emu.store.create(object_type, body["properties"], trusted=True)
+                record = emu.store.create(
+                    object_type, body["properties"], trusted=True, source=USER
+                )
             else:
                 found = emu.store.get(object_type, str(body["id"]))
                 if found is None:

@@ -105,10 +105,15 @@ def _details(errors: Sequence[PropertyError]) -> list[JsonObject]:
 
 def property_problem(errors: Sequence[PropertyError], *, status: int = 400) -> ApiProblem:
     """The single-object answer to refused property values (HubSpot's ``Property values were
-    not valid: [...]`` message, plus structured ``errors[]``)."""
+    not valid: [...]`` message, plus structured ``errors[]``).
+
+    A taken unique value answers HubSpot's bare 409 instead: ``status``, ``message``
+    ("Contact already exists. Existing ID: <id>"), ``correlationId`` and ``category`` only
+    (HubSpot/hubspot-api-python#51, HubSpot/hubspot-api-nodejs#545).
+    """
     conflict = all(e.code == "CONFLICT" for e in errors)
     if conflict:
-        return ApiProblem(409, "CONFLICT", errors[0].message, errors=_details(errors))
+        return ApiProblem(409, "CONFLICT", errors[0].message)
     listed = [
         {"isValid": False, "message": e.message, "error": e.code, "name": e.name} for e in errors
     ]

@@ -1,14 +1,23 @@
-"""CRM object endpoints: list, get, create, update, archive, merge, search (reference §1, §2.1)."""
+"""CRM object endpoints: list, get, create, update, archive, merge, search (reference §1, §2.1).
+
+List pages link to the next one with ``paging.next.link``: an absolute URL carrying the
+request's own query with ``after`` moved on, as HubSpot answers
+(``https://api.hubapi.com/crm/v3/objects/contacts?limit=100&properties=...&after=394``, recorded
+in amp-labs/connectors' HubSpot provider); the emulator's links point at itself. Search answers
+from :attr:`HubSpotStore.index`, which trails writes by the fault plan's ``search_lag_ms``.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlencode
 
 from connector.sandbox.hubspot._app import Endpoint, Reply
 from connector.sandbox.hubspot._catalogue import SINGULAR, default_properties
 from connector.sandbox.hubspot._errors import ApiProblem, property_problem
-from connector.sandbox.hubspot._records import ObjectTable, Record
+from connector.sandbox.hubspot._records import ObjectTable, Record, WriteSource
 from connector.sandbox.hubspot._render import Call, name_list, object_json, query_names
+from connector.sandbox.hubspot._startup import empty_type
 from connector.sandbox.hubspot.store import WriteRejected
 
 if TYPE_CHECKING:
@@ -17,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ENDPOINTS",
     "link",
+    "next_link",
     "not_found",
     "plan_associations",
     "read_names",
@@ -64,6 +74,8 @@ def _associations(
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for kind in kinds:
+        if empty_type(kind) is not None:
+            continue  # companies and tickets: the portal has none, so none are associated
         other = emu.store.table(kind).name
         links = emu.store.associated(table.name, record.id, other)
         if links:
@@ -86,14 +98,22 @@ def list_objects(emu: HubSpotEmulator, call: Call) -> Reply:
     with emu.store.lock:
         page, next_after = table.ids_after(after, max(limit, 1), archived=call.flag("archived"))
         results = [
-            object_json(r, names, history=history, extra=_associations(emu, table, r, kinds))
+            object_json(
+                r, names, history=history, table=table, extra=_associations(emu, table, r, kinds)
+            )
             for r in page
         ]
     body: dict[str, Any] = {"results": results}
     if next_after is not None:
-        link = f"{_BASE.replace('{objectType}', table.name)}?after={next_after}"
-        body["paging"] = {"next": {"after": str(next_after), "link": link}}
+        cursor = str(next_after)
+        body["paging"] = {"next": {"after": cursor, "link": next_link(call, cursor)}}
     return 200, body
+
+
+def next_link(call: Call, after: str) -> str:
+    """The URL of the next page: this request's own query, ``after`` moved on."""
+    pairs = [(key, value) for key, value in call.query.multi_items() if key != "after"]
+    return f"{call.url}?{urlencode([*pairs, ('after', after)])}"
 
 
 def _lookup(emu: HubSpotEmulator, table: ObjectTable, object_id: str, call: Call) -> Record:
@@ -117,7 +137,11 @@ def get_object(emu: HubSpotEmulator, call: Call) -> Reply:
         kinds = query_names(call.query, "associations") or []
         history = query_names(call.query, "propertiesWithHistory")
         return 200, object_json(
-            record, names, history=history, extra=_associations(emu, table, record, kinds)
+            record,
+            names,
+            history=history,
+            table=table,
+            extra=_associations(emu, table, record, kinds),
         )
 
 
@@ -167,7 +191,9 @@ def create_object(emu: HubSpotEmulator, call: Call) -> Reply:
     with emu.store.lock:
         planned = plan_associations(emu, table, body.get("associations"))
         try:
-            record = emu.store.create(table.name, _properties(body))
+            record = emu.store.create(
+                table.name, _properties(body), source=WriteSource.app(call.app_id)
+            )
         except WriteRejected as rejected:
             raise property_problem(rejected.errors) from None
         link(emu, table, record, planned)
@@ -179,7 +205,12 @@ def update_object(emu: HubSpotEmulator, call: Call) -> Reply:
     with emu.store.lock:
         record = _lookup(emu, table, call.params["objectId"], call)
         try:
-            emu.store.update(table.name, record, _properties(call.json_object()))
+            emu.store.update(
+                table.name,
+                record,
+                _properties(call.json_object()),
+                source=WriteSource.app(call.app_id),
+            )
         except WriteRejected as rejected:
             raise property_problem(rejected.errors) from None
         return 200, object_json(record, written_names(record))
@@ -203,7 +234,9 @@ def merge_objects(emu: HubSpotEmulator, call: Call) -> Reply:
             400, "VALIDATION_ERROR", "primaryObjectId and objectIdToMerge are both required"
         )
     with emu.store.lock:
-        survivor = emu.store.merge(table.name, str(primary), str(secondary))
+        survivor = emu.store.merge(
+            table.name, str(primary), str(secondary), source=WriteSource.app(call.app_id)
+        )
         return 200, object_json(survivor, written_names(survivor))
 
 
@@ -233,7 +266,14 @@ def search_objects(emu: HubSpotEmulator, call: Call) -> Reply:
     table = emu.store.table(call.params["objectType"])
     body = call.json_object()
     with emu.store.lock:
-        page = emu.search.search(table, body, emu.store.version)
+        index = emu.store.index
+        index.settle(emu.clock.now())
+        page = emu.search.search(
+            table,
+            body,
+            (emu.store.version, index.generation),
+            lambda: index.visible(table.name, table.live),
+        )
         names = read_names(table, name_list(body.get("properties"), "properties"))
         results = [object_json(r, names) for r in page.records]
     reply: dict[str, Any] = {"total": page.total, "results": results}

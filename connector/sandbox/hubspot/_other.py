@@ -1,4 +1,9 @@
-"""Properties API (§5), associations v4 (§2.3), OAuth token grant, account API usage (§3.1)."""
+"""Properties API (§5), associations v4 (§2.3), OAuth token grant, account API usage (§3.1).
+
+Companies and tickets (no records in the emulator, :mod:`._startup`) are known here: their
+property definitions answer, and association reads to or from them find none, in the same
+shape as any record without associations.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,10 @@ from typing import TYPE_CHECKING, Any, Final
 from connector.sandbox.hubspot._app import Endpoint, Reply
 from connector.sandbox.hubspot._catalogue import ASSOCIATION_TYPES, SINGULAR, type_id
 from connector.sandbox.hubspot._errors import ApiProblem, standard_error
+from connector.sandbox.hubspot._objects import next_link
 from connector.sandbox.hubspot._render import Call, batch_body
 from connector.sandbox.hubspot._schema import parse_create, parse_update
+from connector.sandbox.hubspot._startup import EMPTY_TYPES, empty_type, properties_of
 from connector.sandbox.hubspot._values import iso
 
 if TYPE_CHECKING:
@@ -26,7 +33,7 @@ JsonObject = dict[str, Any]
 
 
 def list_properties(emu: HubSpotEmulator, call: Call) -> Reply:
-    props = emu.store.properties(call.params["objectType"])
+    props = properties_of(emu, call.params["objectType"])
     if call.flag("archived"):
         return 200, {"results": []}
     wanted = call.query.get("properties")
@@ -37,13 +44,13 @@ def list_properties(emu: HubSpotEmulator, call: Call) -> Reply:
 
 
 def get_property(emu: HubSpotEmulator, call: Call) -> Reply:
-    table = emu.store.table(call.params["objectType"])
-    prop = table.properties.get(call.params["propertyName"])
+    name = call.params["propertyName"]
+    prop = next((p for p in properties_of(emu, call.params["objectType"]) if p.name == name), None)
     if prop is None:
         raise ApiProblem(
             404,
             "OBJECT_NOT_FOUND",
-            f"Unable to find property {call.params['propertyName']} for object type {table.name}",
+            f"Unable to find property {name} for object type {call.params['objectType']}",
         )
     return 200, prop.to_json()
 
@@ -100,10 +107,30 @@ def _types(type_ids: list[int]) -> list[JsonObject]:
     return [{"category": "HUBSPOT_DEFINED", "typeId": t, "label": None} for t in type_ids]
 
 
+def _kind(emu: HubSpotEmulator, name: str) -> str:
+    """A known object type's name, companies and tickets included."""
+    return empty_type(name) or emu.store.table(name).name
+
+
+def _singular(kind: str) -> str:
+    return SINGULAR.get(kind) or EMPTY_TYPES[kind][0]
+
+
+def _links(
+    emu: HubSpotEmulator, from_type: str, from_id: str, to_type: str
+) -> list[tuple[str, list[int]]]:
+    """One record's associations (a merged id answers the survivor's); nothing is associated
+    with companies or tickets, which the portal has none of."""
+    if from_type in EMPTY_TYPES or to_type in EMPTY_TYPES:
+        return []
+    record = emu.store.get(from_type, from_id)
+    return emu.store.associated(from_type, record.id, to_type) if record else []
+
+
 def association_batch_read(emu: HubSpotEmulator, call: Call) -> Reply:
     started = emu.clock.now()
-    from_type = emu.store.table(call.params["fromObjectType"]).name
-    to_type = emu.store.table(call.params["toObjectType"]).name
+    from_type = _kind(emu, call.params["fromObjectType"])
+    to_type = _kind(emu, call.params["toObjectType"])
     inputs = call.json_object().get("inputs")
     if not isinstance(inputs, list) or not all(isinstance(i, dict) for i in inputs):
         raise ApiProblem(400, "VALIDATION_ERROR", "inputs must be a list of objects")
@@ -119,18 +146,17 @@ def association_batch_read(emu: HubSpotEmulator, call: Call) -> Reply:
     with emu.store.lock:
         for item in inputs:
             from_id = str(item.get("id", ""))
-            record = emu.store.get(from_type, from_id)
-            links = emu.store.associated(from_type, record.id, to_type) if record else []
+            links = _links(emu, from_type, from_id, to_type)
             if not links:
                 errors.append(
                     standard_error(
                         "OBJECT_NOT_FOUND",
-                        f"No {SINGULAR[to_type]} is associated with "
-                        f"{SINGULAR[from_type]} {from_id}.",
+                        f"No {_singular(to_type)} is associated with "
+                        f"{_singular(from_type)} {from_id}.",
                         {
                             "fromObjectId": [from_id],
-                            "fromObjectType": [SINGULAR[from_type]],
-                            "toObjectType": [SINGULAR[to_type]],
+                            "fromObjectType": [_singular(from_type)],
+                            "toObjectType": [_singular(to_type)],
                         },
                         sub_category="crm.associations.NO_ASSOCIATIONS_FOUND",
                     )
@@ -201,10 +227,9 @@ def association_batch_create(emu: HubSpotEmulator, call: Call) -> Reply:
 
 
 def association_list(emu: HubSpotEmulator, call: Call) -> Reply:
-    from_type = emu.store.table(call.params["objectType"]).name
-    to_type = emu.store.table(call.params["toObjectType"]).name
-    record = emu.store.get(from_type, call.params["objectId"])
-    links = emu.store.associated(from_type, record.id, to_type) if record else []
+    from_type = _kind(emu, call.params["objectType"])
+    to_type = _kind(emu, call.params["toObjectType"])
+    links = _links(emu, from_type, call.params["objectId"], to_type)
     try:
         limit = min(int(call.query.get("limit", "500")), 500)
     except ValueError:
@@ -217,7 +242,8 @@ def association_list(emu: HubSpotEmulator, call: Call) -> Reply:
         ]
     }
     if start + limit < len(links):
-        body["paging"] = {"next": {"after": _cursor(start + limit)}}
+        cursor = _cursor(start + limit)
+        body["paging"] = {"next": {"after": cursor, "link": next_link(call, cursor)}}
     return 200, body
 
 

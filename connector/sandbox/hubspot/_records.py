@@ -1,16 +1,55 @@
-"""Records and per-type tables: ids, unique-value indexes, merges."""
+"""Records and per-type tables: ids, unique-value indexes, merges; who wrote each value."""
 
 from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from connector.sandbox.hubspot._schema import PropertyDef
+from connector.sandbox.hubspot._values import iso
 
-__all__ = ["HistoryEntry", "ObjectTable", "Record"]
+__all__ = [
+    "CALCULATED",
+    "HistoryEntry",
+    "ObjectTable",
+    "Record",
+    "WriteSource",
+    "first_entry",
+    "merge_lists",
+]
 
-HistoryEntry = tuple[str, str, str]  # (value, ISO timestamp, sourceType)
+
+@dataclass(frozen=True, slots=True)
+class WriteSource:
+    """Who wrote a value, as ``propertiesWithHistory`` reports it (spec ``ValueWithTimestamp``).
+
+    An app writing through the API is ``INTEGRATION`` with the app's id as ``sourceId``; a user in
+    HubSpot's UI is ``CRM_UI`` with ``sourceId`` ``userId:<id>`` and ``updatedByUserId``; values
+    HubSpot derives itself are ``CALCULATED``.
+    """
+
+    type: str
+    id: str | None = None
+    user_id: int | None = None
+
+    @classmethod
+    def app(cls, app_id: str) -> WriteSource:
+        return cls("INTEGRATION", app_id)
+
+    @classmethod
+    def user(cls, user_id: int) -> WriteSource:
+        return cls("CRM_UI", f"userId:{user_id}", user_id)
+
+
+CALCULATED = WriteSource("CALCULATED")
+
+
+class HistoryEntry(NamedTuple):
+    value: str
+    timestamp: str  # ISO, the moment of the write
+    source: WriteSource
 
 
 @dataclass(slots=True)
@@ -24,6 +63,24 @@ class Record:
     updated_at: datetime
     archived_at: datetime | None = None
     history: dict[str, list[HistoryEntry]] | None = None
+    """Values written through the emulator, newest first; ``None`` for a seeded record that
+    nothing has written to since (its values then answer :func:`first_entry`)."""
+
+
+def first_entry(record: Record, name: str, *, calculated: bool) -> HistoryEntry | None:
+    """The history of a value the emulator did not see written (seeded, or set by HubSpot).
+
+    A seeded value dates from the record's creation, a lifecycle stage from the
+    ``hs_lifecyclestage_<stage>_date`` HubSpot keeps for it; values HubSpot derives date from
+    the record's last change. Never the time of some later, unrelated write.
+    """
+    value = record.props.get(name)
+    if not value:
+        return None
+    if calculated:
+        return HistoryEntry(value, iso(record.updated_at), CALCULATED)
+    when = record.props.get(f"hs_lifecyclestage_{value}_date") if name == "lifecyclestage" else None
+    return HistoryEntry(value, when or iso(record.created_at), WriteSource("CRM_UI"))
 
 
 @dataclass(slots=True)
@@ -99,3 +156,28 @@ class ObjectTable:
                 out.append(record)
             index += 1
         return out, None
+
+
+def merge_lists(table: ObjectTable, primary: Record, secondary: Record, stamp: datetime) -> None:
+    """The survivor of a merge lists what it absorbed: merged ids, merged contact ids with the
+    merge's time, and the secondary's e-mail addresses (which keep finding the survivor)."""
+
+    def listed(record: Record, name: str) -> list[str]:
+        return [v for v in record.props.get(name, "").split(";") if v]
+
+    merged = [*listed(primary, "hs_merged_object_ids"), secondary.id]
+    merged += listed(secondary, "hs_merged_object_ids")
+    primary.props["hs_merged_object_ids"] = ";".join(merged)
+    if table.name != "contacts":
+        return
+    millis = str(int(stamp.timestamp() * 1000))
+    vids = [*listed(primary, "hs_calculated_merged_vids"), f"{secondary.id}:{millis}"]
+    vids += listed(secondary, "hs_calculated_merged_vids")
+    primary.props["hs_calculated_merged_vids"] = ";".join(vids)
+    emails = listed(primary, "hs_additional_emails") + listed(secondary, "hs_additional_emails")
+    if secondary.props.get("email"):
+        emails.append(secondary.props["email"])
+        # Secondary addresses still find the contact, as HubSpot's lookups do.
+        table.unique.setdefault("email", {})[secondary.props["email"].lower()] = primary.id
+    if emails:
+        primary.props["hs_additional_emails"] = ";".join(emails)

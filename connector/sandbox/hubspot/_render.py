@@ -10,7 +10,7 @@ from typing import Any
 from starlette.datastructures import QueryParams
 
 from connector.sandbox.hubspot._errors import ApiProblem
-from connector.sandbox.hubspot._records import Record
+from connector.sandbox.hubspot._records import HistoryEntry, ObjectTable, Record, first_entry
 from connector.sandbox.hubspot._values import iso
 
 __all__ = ["Call", "batch_body", "name_list", "object_json", "query_names"]
@@ -20,7 +20,11 @@ JsonObject = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """One API request, parsed: path parameters, query, JSON body, form, caller."""
+    """One API request, parsed: path parameters, query, JSON body, form, caller.
+
+    ``app_id`` is the calling app's (its writes are recorded under it); ``url`` the request's
+    absolute URL without its query (paging links are built from it).
+    """
 
     method: str
     params: dict[str, str]
@@ -28,6 +32,8 @@ class Call:
     body: Any
     form: dict[str, str]
     oauth: bool
+    app_id: str = ""
+    url: str = ""
 
     def json_object(self) -> JsonObject:
         if not isinstance(self.body, dict):
@@ -59,10 +65,15 @@ def object_json(
     names: Iterable[str],
     *,
     history: Sequence[str] | None = None,
+    table: ObjectTable | None = None,
     trace_id: str | None = None,
     extra: JsonObject | None = None,
 ) -> JsonObject:
-    """A record with the named properties; unset ones answer ``null``, as HubSpot does."""
+    """A record with the named properties; unset ones answer ``null``, as HubSpot does.
+
+    ``history`` names the properties whose ``propertiesWithHistory`` to add (``table`` says
+    which of them HubSpot calculates).
+    """
     props = {name: record.props.get(name) for name in names}
     body: JsonObject = {
         "id": record.id,
@@ -74,7 +85,9 @@ def object_json(
     if record.archived_at is not None:
         body["archivedAt"] = iso(record.archived_at)
     if history:
-        body["propertiesWithHistory"] = {name: _history(record, name) for name in history}
+        body["propertiesWithHistory"] = {
+            name: [_entry(e) for e in _history(record, name, table)] for name in history
+        }
     if trace_id is not None:
         body["objectWriteTraceId"] = trace_id
     if extra:
@@ -82,12 +95,24 @@ def object_json(
     return body
 
 
-def _history(record: Record, name: str) -> list[JsonObject]:
+def _history(record: Record, name: str, table: ObjectTable | None) -> list[HistoryEntry]:
     entries = (record.history or {}).get(name)
-    if entries is None:
-        value = record.props.get(name)
-        entries = [(value, iso(record.updated_at), "CRM_UI")] if value else []
-    return [{"value": v, "timestamp": ts, "sourceType": source} for v, ts, source in entries]
+    if entries is not None:
+        return entries
+    prop = table.properties.get(name) if table is not None else None
+    first = first_entry(record, name, calculated=prop is not None and prop.calculated)
+    return [first] if first else []
+
+
+def _entry(entry: HistoryEntry) -> JsonObject:
+    """One ``ValueWithTimestamp``, keys in the order HubSpot sends them."""
+    body: JsonObject = {"value": entry.value, "timestamp": entry.timestamp}
+    body["sourceType"] = entry.source.type
+    if entry.source.id is not None:
+        body["sourceId"] = entry.source.id
+    if entry.source.user_id is not None:
+        body["updatedByUserId"] = entry.source.user_id
+    return body
 
 
 def batch_body(

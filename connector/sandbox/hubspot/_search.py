@@ -3,8 +3,17 @@
 Limits (reference §1.5, §8 rulings): at most 5 filterGroups, 6 filters per group, 18 filters
 in all, one sort, ``limit`` at most 200, and no paging past 10,000 results (``after`` is an
 offset; asking for an offset of 10,000 or more answers 400). Filters inside a group are ANDed,
-groups are ORed. Matching is one linear pass; the sorted id list of a query is cached until the
-next write, so paging through one query sorts once.
+groups are ORed.
+
+A top-level ``filters`` array (no group) is accepted and ANDed, as the API does
+(HubSpot/hubspot-api-nodejs#491: sent with curl it works, "all of them are treated with an
+'AND' condition"); the SDKs' request models cannot send it. How it combines with
+``filterGroups`` is documented nowhere, so a body with both is refused (400) rather than have a
+filter silently ignored. Top-level filters count toward the 18 in all.
+
+Search reads the records its caller hands it (the store's lagging view, :mod:`._index`).
+Matching is one linear pass; the sorted list of a query is cached until the next write or the
+next write the view catches up with, so paging through one query sorts once.
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ import fnmatch
 import json
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -148,7 +157,7 @@ class SearchEngine:
 
     def __init__(self, linked: Callable[[str, str, str], set[str]]) -> None:
         self._linked = linked
-        self._cache: OrderedDict[tuple[str, str, int], list[Record]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, Hashable], list[Record]] = OrderedDict()
 
     def clear(self) -> None:
         self._cache.clear()
@@ -221,12 +230,28 @@ class SearchEngine:
 
         return key, descending
 
-    def search(self, table: ObjectTable, body: Any, version: int) -> SearchPage:
+    def search(
+        self,
+        table: ObjectTable,
+        body: Any,
+        version: Hashable,
+        records: Callable[[], Iterable[Record]] | None = None,
+    ) -> SearchPage:
+        """One page of ``body``'s results among ``records()`` (called on a cache miss only;
+        default: the table's live records); ``version`` changes whenever what ``records()``
+        answers may have."""
         if not isinstance(body, dict):
             raise _bad("the request body must be a JSON object")
         groups = body.get("filterGroups") or []
         if not isinstance(groups, list):
             raise _bad("filterGroups must be a list")
+        loose = body.get("filters")
+        if loose is not None:
+            if not isinstance(loose, list):
+                raise _bad("filters must be a list")
+            if groups:
+                raise _bad("Send filters either in filterGroups or as a top-level filters list")
+            groups = [{"filters": loose}] if loose else []
         if len(groups) > MAX_GROUPS:
             raise _bad(f"Too many filter groups: {len(groups)}. The maximum is {MAX_GROUPS}.")
         total_filters = 0
@@ -235,7 +260,7 @@ class SearchEngine:
             filters = group.get("filters") if isinstance(group, dict) else None
             if not isinstance(filters, list):
                 raise _bad("each filterGroup needs a filters list")
-            if len(filters) > MAX_PER_GROUP:
+            if len(filters) > MAX_PER_GROUP and loose is None:
                 raise _bad(
                     f"Too many filters in a group: {len(filters)}. The maximum is {MAX_PER_GROUP}."
                 )
@@ -253,7 +278,8 @@ class SearchEngine:
         )
         ordered = self._cache.get(key)
         if ordered is None:
-            ordered = _run(table, compiled, sorter, query)
+            found = records() if records is not None else table.live.values()
+            ordered = _run(found, compiled, sorter, query)
             self._cache[key] = ordered
             while len(self._cache) > 8:
                 self._cache.popitem(last=False)
@@ -287,7 +313,7 @@ def _paging(body: dict[str, Any]) -> tuple[int, int]:
 
 
 def _run(
-    table: ObjectTable,
+    records: Iterable[Record],
     groups: list[list[Predicate]],
     sorter: tuple[Key, bool] | None,
     query: Any,
@@ -302,7 +328,7 @@ def _run(
             return all(term in text for term in terms)
         return True
 
-    hits = [r for r in table.live.values() if matches(r)]
+    hits = [r for r in records if matches(r)]
     if sorter is None:
         hits.sort(key=lambda r: r.num)
     else:

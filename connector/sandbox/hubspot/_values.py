@@ -8,6 +8,7 @@ Writes and filters accept epoch milliseconds or ISO strings (reference §1.5, §
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
@@ -16,9 +17,13 @@ from connector.sandbox.hubspot._errors import PropertyError
 if TYPE_CHECKING:
     from connector.sandbox.hubspot._schema import PropertyDef
 
-__all__ = ["epoch_ms", "iso", "normalise", "parse_instant", "parse_number"]
+__all__ = ["email_problem", "epoch_ms", "iso", "normalise", "parse_instant", "parse_number"]
 
 _MAX_STRING = 65_536
+# The characters RFC 5322 allows unquoted in a local part ("dot-atom"); HubSpot refuses quoted
+# local parts and anything with whitespace.
+_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_LABEL = re.compile(r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?")
 
 
 def iso(moment: datetime) -> str:
@@ -125,3 +130,28 @@ def normalise(prop: PropertyDef, raw: Any) -> str | PropertyError:
     if len(text) > _MAX_STRING:
         return PropertyError(prop.name, "INVALID_VALUE", f"{prop.name} is longer than 65536")
     return text
+
+
+def email_problem(value: str) -> PropertyError | None:
+    """Why HubSpot refuses ``value`` as a contact's ``email``, or ``None`` if it is accepted.
+
+    The answer names the address as HubSpot's does: ``INVALID_EMAIL`` with "Email address <v> is
+    invalid" (public report: Atlas-Authority/marketing-automation#174). Checked here: one ``@``,
+    a dot-atom local part, a domain of at least two labels whose last is alphabetic, and no
+    whitespace anywhere. HubSpot also refuses unknown top-level domains (``.con``); the emulator
+    checks the syntax only.
+    """
+    local, at, domain = value.rpartition("@")
+    labels = domain.split(".")
+    accepted = (
+        at == "@"
+        and "@" not in local
+        and _LOCAL.fullmatch(local) is not None
+        and len(labels) >= 2
+        and all(_LABEL.fullmatch(label) for label in labels)
+        and labels[-1].isalpha()
+        and len(labels[-1]) >= 2
+    )
+    if accepted:
+        return None
+    return PropertyError("email", "INVALID_EMAIL", f"Email address {value} is invalid")

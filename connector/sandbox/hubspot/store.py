@@ -1,15 +1,14 @@
 """The emulator's data: object tables, properties, associations, and HubSpot's write rules.
 
-Write rules enforced here (reference §1.3, §4.1, §5):
+Values are checked by :mod:`._rules` (formats, options, e-mail addresses, read-only and unique
+values; batch creates all or nothing). Applied here (reference §1.3, §4.1, §5):
 
-* every value is a string; formats are checked per property type and enumerations refuse
-  unknown options (``INVALID_OPTION``);
-* read-only properties (``modificationMetadata.readOnlyValue``) refuse writes (``READ_ONLY_VALUE``);
-* unknown properties are refused (``PROPERTY_DOESNT_EXIST``);
-* ``email`` and ``hasUniqueValue`` properties refuse a value another record holds (``CONFLICT``);
 * ``lifecyclestage`` only moves forward: a backward value is ignored (the write still succeeds)
   unless the stage was cleared with ``""`` in an earlier request;
-* ``lastmodifieddate``/``hs_lastmodifieddate`` move on every write, strictly increasing.
+* ``lastmodifieddate``/``hs_lastmodifieddate`` move on every write, strictly increasing;
+* each written value is kept in the record's history with the write's stamp and its source (the
+  app for API writes, the user for UI edits), for ``propertiesWithHistory``;
+* every write is reported to :attr:`HubSpotStore.index`, search's lagging view (:mod:`._index`).
 
 All public methods take the store lock, so tests may read and edit it while the server runs.
 """
@@ -17,10 +16,11 @@ All public methods take the store lock, so tests may read and edit it while the 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from connector.sandbox.hubspot._auth import SANDBOX_APP_ID, SANDBOX_USER_ID
 from connector.sandbox.hubspot._catalogue import (
     ASSOCIATION_TYPES,
     CUSTOM_CONTACT_PROPERTIES,
@@ -30,11 +30,28 @@ from connector.sandbox.hubspot._catalogue import (
 )
 from connector.sandbox.hubspot._clock import Clock
 from connector.sandbox.hubspot._errors import ApiProblem, PropertyError
-from connector.sandbox.hubspot._records import ObjectTable, Record
+from connector.sandbox.hubspot._index import VersionIndex, snapshot
+from connector.sandbox.hubspot._links import Links
+from connector.sandbox.hubspot._records import (
+    CALCULATED,
+    HistoryEntry,
+    ObjectTable,
+    Record,
+    WriteSource,
+    first_entry,
+    merge_lists,
+)
+from connector.sandbox.hubspot._rules import (
+    CreateConflict,
+    WriteRejected,
+    check,
+    plan_creates,
+    prepare_create,
+)
 from connector.sandbox.hubspot._schema import PropertyDef
-from connector.sandbox.hubspot._values import iso, normalise
+from connector.sandbox.hubspot._values import iso
 
-__all__ = ["HubSpotStore", "Record", "WriteRejected"]
+__all__ = ["HubSpotStore", "Record", "WriteRejected", "WriteSource"]
 
 _FIRST_ID = 100_001
 _MODIFIED = {"contacts": ("lastmodifieddate", "hs_lastmodifieddate")}
@@ -42,14 +59,10 @@ _DEFAULT_MODIFIED = ("hs_lastmodifieddate",)
 
 
 _ENGAGEMENTS = frozenset({"emails", "calls", "meetings", "notes", "tasks"})
-
-
-class WriteRejected(Exception):
-    """A write refused property by property; nothing was changed."""
-
-    def __init__(self, errors: list[PropertyError]) -> None:
-        super().__init__(f"{len(errors)} property error(s)")
-        self.errors = errors
+APP: WriteSource = WriteSource.app(SANDBOX_APP_ID)
+"""The private app's writes: the default source of API writes."""
+USER: WriteSource = WriteSource.user(SANDBOX_USER_ID)
+"""A user in HubSpot's UI: the source of ``user_edit`` writes."""
 
 
 class HubSpotStore:
@@ -65,8 +78,9 @@ class HubSpotStore:
         if custom_properties:
             props["contacts"].update({p.name: p for p in CUSTOM_CONTACT_PROPERTIES})
         self.tables = {name: ObjectTable(name, props[name]) for name in OBJECT_TYPES}
-        # (from type, to type) -> from id -> to id -> association type ids
-        self.links: dict[tuple[str, str], dict[str, dict[str, set[int]]]] = {}
+        self.links = Links()
+        self.index = VersionIndex()
+        """What search sees: records as they were ``index.lag`` ago."""
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -118,75 +132,55 @@ class HubSpotStore:
         self._last_stamp = now
         return now
 
-    def _check(
-        self, table: ObjectTable, record: Record | None, values: Mapping[str, Any], trusted: bool
-    ) -> dict[str, str]:
-        errors: list[PropertyError] = []
-        clean: dict[str, str] = {}
-        for name, raw in values.items():
-            prop = table.properties.get(name)
-            if prop is None:
-                errors.append(
-                    PropertyError(
-                        name, "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist'
-                    )
-                )
-                continue
-            if prop.read_only_value and not trusted:
-                errors.append(
-                    PropertyError(
-                        name,
-                        "READ_ONLY_VALUE",
-                        f'"{name}" is a read only property; its value cannot be set.',
-                    )
-                )
-                continue
-            value = normalise(prop, raw)
-            if isinstance(value, PropertyError):
-                errors.append(value)
-                continue
-            clean[name] = value
-        for name in table.unique_names():
-            unique = clean.get(name)
-            if not unique:
-                continue
-            owner = table.owner_of(name, unique)
-            if owner is not None and (record is None or owner != record.id):
-                message = (
-                    f"Contact already exists. Existing ID: {owner}"
-                    if name == "email"
-                    else f"A record with {name}={unique!r} already exists. Existing ID: {owner}"
-                )
-                errors.append(PropertyError(name, "CONFLICT", message))
-        if errors:
-            raise WriteRejected(errors)
-        return clean
-
     def validate(self, object_type: str, record: Record | None, values: Mapping[str, Any]) -> None:
         """Check a write without applying it (raises :class:`WriteRejected`)."""
         with self.lock:
-            self._check(self.table(object_type), record, values, trusted=False)
+            check(self.table(object_type), record, values, trusted=False)
 
     def create(
-        self, object_type: str, values: Mapping[str, Any], *, trusted: bool = False
+        self,
+        object_type: str,
+        values: Mapping[str, Any],
+        *,
+        trusted: bool = False,
+        source: WriteSource = APP,
     ) -> Record:
         """Create a record (raises :class:`WriteRejected`). ``trusted`` skips read-only checks."""
         with self.lock:
             table = self.table(object_type)
-            clean = self._check(table, None, values, trusted)
-            if table.name == "meetings" and not clean.get("hs_timestamp"):
-                # HubSpot defaults a meeting's timeline time to its start time.
-                clean["hs_timestamp"] = clean.get("hs_meeting_start_time", "")
-            missing = [name for name in _required(table.name) if not clean.get(name)]
-            if missing:
-                raise WriteRejected(
-                    [PropertyError(n, "REQUIRED", f"{n} is required") for n in missing]
-                )
+            clean = prepare_create(table, values, trusted=trusted)
             stamp = self.stamp()
-            return self._insert(table, clean, stamp, stamp)
+            return self._insert(table, clean, stamp, stamp, source)
+
+    def create_batch(
+        self, object_type: str, inputs: Sequence[Mapping[str, Any]], *, source: WriteSource = APP
+    ) -> list[Record | list[PropertyError]]:
+        """Create records in input order, as ``batch/create`` does: an input with refused values
+        answers its errors, and an invalid e-mail address (400) or a unique value that is taken
+        (409) refuses the whole call, writing nothing (:func:`._rules.plan_creates`)."""
+        with self.lock:
+            table = self.table(object_type)
+            try:
+                planned = plan_creates(table, inputs, trusted=False, first_id=self._next_id)
+            except CreateConflict as conflict:
+                self._next_id += conflict.ids_used  # rolled back, but the ids stay used
+                raise
+            out: list[Record | list[PropertyError]] = []
+            for item in planned:
+                if isinstance(item, list):
+                    out.append(item)
+                else:
+                    stamp = self.stamp()
+                    out.append(self._insert(table, item, stamp, stamp, source))
+            return out
 
     def _insert(
-        self, table: ObjectTable, clean: dict[str, str], created: datetime, modified: datetime
+        self,
+        table: ObjectTable,
+        clean: dict[str, str],
+        created: datetime,
+        modified: datetime,
+        source: WriteSource | None,
     ) -> Record:
         num = self._next_id
         self._next_id += 1
@@ -194,8 +188,13 @@ class HubSpotStore:
         record.props["hs_object_id"] = record.id
         created_name = "createdate" if table.name in ("contacts", "deals") else "hs_createdate"
         record.props[created_name] = iso(created)
-        self._assign(table, record, clean, modified, enforce_lifecycle=False)
+        if source is not None:
+            record.history = {}  # seeded records (no source) answer first_entry instead
+        self._assign(table, record, clean, modified, enforce_lifecycle=False, source=source)
         table.add(record)
+        if source is not None:
+            self._watch(table, record, live=False)
+            self._written(table, record, modified)
         self.version += 1
         return record
 
@@ -204,7 +203,7 @@ class HubSpotStore:
     ) -> Record:
         """Bulk-load path for seeding: values are trusted and already canonical."""
         with self.lock:
-            return self._insert(self.tables[object_type], values, created, modified)
+            return self._insert(self.tables[object_type], values, created, modified, None)
 
     def update(
         self,
@@ -214,27 +213,40 @@ class HubSpotStore:
         *,
         trusted: bool = False,
         user_edit: bool = False,
+        source: WriteSource | None = None,
     ) -> Record:
         """Apply a write to ``record`` (raises :class:`WriteRejected`).
 
-        ``user_edit`` mimics an edit in HubSpot's UI: lifecycle stages may move backwards.
+        ``user_edit`` mimics an edit in HubSpot's UI: lifecycle stages may move backwards, and
+        the history names the user. ``source`` defaults to the private app (or that user).
         """
         with self.lock:
             table = self.table(object_type)
-            clean = self._check(table, record, values, trusted)
-            if record.history is None:
-                when = iso(record.updated_at)
-                record.history = {n: [(v, when, "CRM_UI")] for n, v in record.props.items()}
+            clean = check(table, record, values, trusted=trusted)
+            self._watch(table, record)
+            stamp = self.stamp()
             self._assign(
                 table,
                 record,
                 clean,
-                self.stamp(),
+                stamp,
                 enforce_lifecycle=not user_edit,
-                source="CRM_UI" if user_edit else "API",
+                source=source or (USER if user_edit else APP),
             )
+            self._written(table, record, stamp)
             self.version += 1
             return record
+
+    def _watch(self, table: ObjectTable, record: Record, *, live: bool = True) -> None:
+        """Search keeps seeing ``record`` as it is now until the coming write is old enough."""
+        if self.index.active:
+            here = live and table.live.get(record.id) is record
+            self.index.before(table.name, record.id, lambda: snapshot(record) if here else None)
+
+    def _written(self, table: ObjectTable, record: Record, stamp: datetime) -> None:
+        if self.index.active:
+            here = table.live.get(record.id) is record
+            self.index.after(table.name, record.id, stamp, snapshot(record) if here else None)
 
     def _assign(
         self,
@@ -244,21 +256,21 @@ class HubSpotStore:
         stamp: datetime,
         *,
         enforce_lifecycle: bool,
-        source: str = "API",
+        source: WriteSource | None,
     ) -> None:
         when = iso(stamp)
         for name, value in clean.items():
             old = record.props.get(name, "")
             if name == "lifecyclestage" and enforce_lifecycle and self._backward(table, old, value):
                 continue
+            if old != value and source is not None:
+                self._remember(table, record, name, HistoryEntry(value, when, source))
             if value:
                 record.props[name] = value
             else:
                 record.props.pop(name, None)
             if name in table.unique_names():
                 table.reindex(record, name, old, value)
-            if old != value and record.history is not None:
-                record.history.setdefault(name, []).insert(0, (value, when, source))
             if name == "lifecyclestage" and value:
                 record.props.setdefault(f"hs_lifecyclestage_{value}_date", when)
             if name == "dealstage":
@@ -270,6 +282,18 @@ class HubSpotStore:
         record.updated_at = stamp
 
     @staticmethod
+    def _remember(table: ObjectTable, record: Record, name: str, entry: HistoryEntry) -> None:
+        """Put ``entry`` first in the value's history (call before the value changes)."""
+        if record.history is None:
+            record.history = {}
+        entries = record.history.get(name)
+        if entries is None:
+            prop = table.properties.get(name)
+            earlier = first_entry(record, name, calculated=prop is not None and prop.calculated)
+            entries = record.history[name] = [earlier] if earlier else []
+        entries.insert(0, entry)
+
+    @staticmethod
     def _backward(table: ObjectTable, old: str, new: str) -> bool:
         if not old or not new:
             return False
@@ -279,22 +303,27 @@ class HubSpotStore:
     def archive(self, object_type: str, record: Record) -> None:
         with self.lock:
             table = self.table(object_type)
-            if table.live.pop(record.id, None) is None:
+            if table.live.get(record.id) is not record:
                 return
+            self._watch(table, record)
+            del table.live[record.id]
             record.archived_at = self.stamp()
             table.archived[record.id] = record
             for name in table.unique_names():
                 table.reindex(record, name, record.props.get(name, ""), "")
+            self._written(table, record, record.archived_at)
             self.version += 1
 
     def purge(self, object_type: str, record: Record) -> None:
         """Delete a record for good (GDPR delete): no archived copy to list or restore."""
         with self.lock:
             table = self.table(object_type)
+            self._watch(table, record)
             table.live.pop(record.id, None)
             table.archived.pop(record.id, None)
             for name in table.unique_names():
                 table.reindex(record, name, record.props.get(name, ""), "")
+            self._written(table, record, self.stamp())
             self.version += 1
 
     def restore(self, object_type: str, object_id: str) -> Record:
@@ -314,6 +343,7 @@ class HubSpotStore:
                     raise ApiProblem(
                         409, "CONFLICT", f"a live record already has this {name}; cannot restore"
                     )
+            self._watch(table, record)
             del table.archived[object_id]
             record.archived_at = None
             stamp = self.stamp()
@@ -323,10 +353,13 @@ class HubSpotStore:
             table.live[record.id] = record
             for name in table.unique_names():
                 table.reindex(record, name, "", record.props.get(name, ""))
+            self._written(table, record, stamp)
             self.version += 1
             return record
 
-    def merge(self, object_type: str, primary_id: str, secondary_id: str) -> Record:
+    def merge(
+        self, object_type: str, primary_id: str, secondary_id: str, *, source: WriteSource = APP
+    ) -> Record:
         """Merge ``secondary_id`` into ``primary_id``; the secondary id then answers the
         survivor. Primary values win, blanks are filled from the secondary, the lifecycle stage
         is the later of the two, and associations move to the survivor."""
@@ -338,6 +371,8 @@ class HubSpotStore:
                 raise ApiProblem(404, "OBJECT_NOT_FOUND", f"Object not found.  objectId: {missing}")
             if primary is secondary:
                 raise ApiProblem(400, "VALIDATION_ERROR", "Can't merge an object with itself")
+            self._watch(table, primary)
+            self._watch(table, secondary)
             stamp = self.stamp()
             fill: dict[str, str] = {}
             for name, value in secondary.props.items():
@@ -357,41 +392,19 @@ class HubSpotStore:
             ]
             if len(stages) == 2 and self._backward(table, stages[1], stages[0]):
                 fill["lifecyclestage"] = stages[1]
-            self._assign(table, primary, fill, stamp, enforce_lifecycle=False)
-            self._merge_lists(table, primary, secondary, stamp)
+            self._assign(table, primary, fill, stamp, enforce_lifecycle=False, source=source)
+            merge_lists(table, primary, secondary, stamp)
             del table.live[secondary.id]
             table.merged_into[secondary.id] = primary.id
-            self._move_links(table.name, secondary.id, primary.id)
-            for (a, b), by_from in self.links.items():
-                if a == table.name:
-                    self._count_links(a, primary.id, b)
-                    for to_id in by_from.get(primary.id, {}):
-                        self._count_links(b, to_id, a)
+            self.links.move(table.name, secondary.id, primary.id)
+            for other in self.links.kinds_from(table.name):
+                self._count_links(table.name, primary.id, other)
+                for to_id in self.links.targets(table.name, primary.id, other):
+                    self._count_links(other, to_id, table.name)
+            self._written(table, primary, stamp)
+            self._written(table, secondary, stamp)
             self.version += 1
             return primary
-
-    def _merge_lists(
-        self, table: ObjectTable, primary: Record, secondary: Record, stamp: datetime
-    ) -> None:
-        def listed(record: Record, name: str) -> list[str]:
-            return [v for v in record.props.get(name, "").split(";") if v]
-
-        merged = [*listed(primary, "hs_merged_object_ids"), secondary.id]
-        merged += listed(secondary, "hs_merged_object_ids")
-        primary.props["hs_merged_object_ids"] = ";".join(merged)
-        if table.name != "contacts":
-            return
-        millis = str(int(stamp.timestamp() * 1000))
-        vids = [*listed(primary, "hs_calculated_merged_vids"), f"{secondary.id}:{millis}"]
-        vids += listed(secondary, "hs_calculated_merged_vids")
-        primary.props["hs_calculated_merged_vids"] = ";".join(vids)
-        emails = listed(primary, "hs_additional_emails") + listed(secondary, "hs_additional_emails")
-        if secondary.props.get("email"):
-            emails.append(secondary.props["email"])
-            # Secondary addresses still find the contact, as HubSpot's lookups do.
-            table.unique.setdefault("email", {})[secondary.props["email"].lower()] = primary.id
-        if emails:
-            primary.props["hs_additional_emails"] = ";".join(emails)
 
     # --- associations ----------------------------------------------------------------------
 
@@ -414,12 +427,7 @@ class HubSpotStore:
                     f"No association type exists between {a} and {b}",
                     sub_category="crm.associations.INVALID_ASSOCIATION_TYPE",
                 )
-            self.links.setdefault((a, b), {}).setdefault(from_id, {}).setdefault(to_id, set()).add(
-                forward
-            )
-            self.links.setdefault((b, a), {}).setdefault(to_id, {}).setdefault(from_id, set()).add(
-                backward
-            )
+            self.links.add(a, from_id, b, to_id, forward=forward, backward=backward)
             self._count_links(a, from_id, b)
             self._count_links(b, to_id, a)
             for kind, record_id, other in ((a, from_id, b), (b, to_id, a)):
@@ -434,10 +442,17 @@ class HubSpotStore:
         table = self.tables["contacts"]
         record = table.live.get(contact_id)
         if record is not None:
+            self._watch(table, record)
             stamp = self.stamp()
             self._assign(
-                table, record, {"notes_last_updated": iso(stamp)}, stamp, enforce_lifecycle=True
+                table,
+                record,
+                {"notes_last_updated": iso(stamp)},
+                stamp,
+                enforce_lifecycle=True,
+                source=CALCULATED,
             )
+            self._written(table, record, stamp)
 
     def _count_links(self, object_type: str, object_id: str, other: str) -> None:
         # HubSpot keeps these calculated counters on contacts and deals.
@@ -447,13 +462,13 @@ class HubSpotStore:
         }.get((object_type, other))
         record = self.tables[object_type].live.get(object_id)
         if name and record is not None:
-            record.props[name] = str(len(self.links[(object_type, other)].get(object_id, {})))
+            record.props[name] = str(len(self.links.targets(object_type, object_id, other)))
 
     def associated(self, from_type: str, from_id: str, to_type: str) -> list[tuple[str, list[int]]]:
         """``(to id, type ids)`` for one record, in id order, skipping archived targets."""
         with self.lock:
             a, b = self.table(from_type).name, self.table(to_type).name
-            targets = self.links.get((a, b), {}).get(from_id, {})
+            targets = self.links.targets(a, from_id, b)
             live = self.tables[b].live
             return [
                 (to_id, sorted(types))
@@ -471,15 +486,7 @@ class HubSpotStore:
 
     def linked_ids(self, from_type: str, from_id: str, to_type: str) -> set[str]:
         with self.lock:
-            return set(self.links.get((from_type, to_type), {}).get(from_id, {}))
-
-    def _move_links(self, object_type: str, old: str, new: str) -> None:
-        for (a, b), by_from in self.links.items():
-            if a == object_type and old in by_from:
-                for to_id, types in by_from.pop(old).items():
-                    by_from.setdefault(new, {}).setdefault(to_id, set()).update(types)
-                    back = self.links[(b, a)].get(to_id, {})
-                    back.setdefault(new, set()).update(back.pop(old, set()))
+            return set(self.links.targets(from_type, from_id, to_type))
 
     # --- properties ------------------------------------------------------------------------
 
@@ -493,14 +500,3 @@ class HubSpotStore:
             table.properties[prop.name] = prop
             table.refresh()
             self.version += 1
-
-
-def _required(object_type: str) -> Iterable[str]:
-    return {
-        "emails": ("hs_timestamp",),
-        "calls": ("hs_timestamp",),
-        "meetings": ("hs_timestamp",),
-        "notes": ("hs_timestamp", "hs_note_body"),
-        "tasks": ("hs_timestamp", "hs_task_subject"),
-        "deals": ("dealname",),
-    }.get(object_type, ())

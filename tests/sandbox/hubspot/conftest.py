@@ -73,3 +73,11 @@ def http(url: str) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"Bearer {SANDBOX_ACCESS_TOKEN}"}
     with httpx.Client(base_url=url, headers=headers, timeout=10) as session:
         yield session
+
+
+@pytest.fixture
+def sdk(url: str, monkeypatch: pytest.MonkeyPatch) -> HubSpot:
+    """The official client with ``base_url`` as well: its ``api_request`` (plain ``requests``,
+    reference §6.1) reaches the emulator for endpoints no generated API covers."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    return HubSpot(access_token=SANDBOX_ACCESS_TOKEN, host=url, base_url=url)

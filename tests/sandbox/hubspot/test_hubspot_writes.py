@@ -340,23 +340,28 @@ def test_search_validates_filter_limits_and_sorts(http: httpx.Client, clock: Man
 
 
 def test_batch_create_and_archive(http: httpx.Client, emulator: HubSpotEmulator) -> None:
-    taken = emulator.store.records("contacts")[0].props["email"]
+    # A refused option rejects its input alone (a taken e-mail refuses the whole call, see
+    # test_hubspot_refusals.py).
     created = http.post(
         f"{CONTACTS}/batch/create",
         json={
             "inputs": [
                 {"properties": {"email": "one@example.test", "lifecyclestage": "lead"}},
-                {"properties": {"email": taken}, "objectWriteTraceId": "dup"},
+                {
+                    "properties": {"email": "two@example.test", "lifecyclestage": "nope"},
+                    "objectWriteTraceId": "bad-stage",
+                },
             ]
         },
     )
     assert created.status_code == 207
     body = created.json()
     (made,) = body["results"]
-    (conflict,) = body["errors"]
-    assert conflict["category"] == "CONFLICT"
-    assert conflict["context"] == {"objectWriteTraceId": ["dup"]}
+    (refused,) = body["errors"]
+    assert refused["category"] == "VALIDATION_ERROR"
+    assert refused["context"] == {"objectWriteTraceId": ["bad-stage"]}
     assert made["properties"]["email"] == "one@example.test"
+    assert emulator.store.find("contacts", "email", "two@example.test") is None
 
     archived = http.post(f"{CONTACTS}/batch/archive", json={"inputs": [{"id": made["id"]}]})
     assert archived.status_code == 204
