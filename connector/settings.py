@@ -224,8 +224,39 @@ class HubSpotSettings(BaseModel):
     )
     daily_limit: int = Field(default=250_000, ge=1)
     max_daily_share: float = Field(default=0.5, gt=0, le=1)
-    lookback_seconds: int = Field(default=300, ge=0, le=86_400)
+    search_lag_seconds: int = Field(
+        default=60,
+        ge=0,
+        le=3_600,
+        description="How far HubSpot's search index may trail its writes (it says 'a few "
+        "moments'; integrators wait up to 60 s after an update).",
+    )
+    lookback_seconds: int | None = Field(
+        default=None,
+        ge=0,
+        le=86_400,
+        description="Re-read this far before the watermark; default five times the search lag.",
+    )
     timeout_seconds: float = Field(default=60.0, gt=0)
+
+    @property
+    def lookback(self) -> int:
+        """Seconds re-read before the watermark. An edit becomes searchable up to the search
+        lag after it is made, so a run ending before that leaves it to the next run's window:
+        the lookback must cover the lag (and clock skew), five times over by default."""
+        if self.lookback_seconds is not None:
+            return self.lookback_seconds
+        return max(5 * self.search_lag_seconds, 60)
+
+    @model_validator(mode="after")
+    def _lookback_covers_the_lag(self) -> HubSpotSettings:
+        if self.lookback_seconds is not None and self.lookback_seconds < self.search_lag_seconds:
+            raise ValueError(
+                f"lookback_seconds ({self.lookback_seconds}) is shorter than search_lag_seconds "
+                f"({self.search_lag_seconds}): an edit searchable only after a run ends would be "
+                "missed; raise lookback_seconds or leave it unset (five times the lag)"
+            )
+        return self
 
 
 # --- Sync policy ------------------------------------------------------------------------------

@@ -266,6 +266,9 @@ class WriteResult(BaseModel):
     written_object_type: str = ""
     """Set when the write went to another object (a converted Lead's Contact)."""
     created: bool = False
+    modified_at: UtcDatetime | None = None
+    """The record's modification time after this write, where the CRM says (HubSpot's
+    ``updatedAt``): any version stamped earlier that a lagging search returns is stale."""
     code: str = ""
     message: str = ""
     fields: tuple[str, ...] = ()

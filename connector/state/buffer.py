@@ -98,6 +98,14 @@ class ObservationStore:
                 and dict(before.values) == values
             ):
                 continue
+            if (
+                before is not None
+                and before.person_id == item.person_id
+                and item.modified_at < before.modified_at
+            ):
+                # Older than the version already stored (a search index trailing the CRM's
+                # writes answers records as they were): stale, never an edit.
+                continue
             changed.add(item.person_id)
             rows.append(
                 {

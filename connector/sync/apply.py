@@ -18,7 +18,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Final
 
@@ -334,6 +334,10 @@ def record_outcomes(
                     )
             before = observed.get(target)
             if before is not None and written_ref == target:
+                if result.modified_at is not None and result.modified_at > before.modified_at:
+                    # The CRM's own stamp for the record as written: a lagging search
+                    # answering an older version of it is recognised as stale.
+                    before = replace(before, modified_at=result.modified_at)
                 settled.append((before, {**before.values, **values_written}))
 
     with store.transaction():

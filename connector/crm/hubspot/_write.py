@@ -12,6 +12,7 @@ import math
 import random
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from connector.crm._partial import carry, done_before
@@ -21,7 +22,7 @@ from connector.crm.dispositions import (
     classify_hubspot,
     parse_hubspot_error,
 )
-from connector.crm.hubspot._pull import MAX_BATCH
+from connector.crm.hubspot._pull import MAX_BATCH, parse_instant
 from connector.crm.retry import RetryPolicy
 from connector.crm.types import (
     DeleteRequest,
@@ -285,6 +286,7 @@ class Writer:
                         status=WriteStatus.WRITTEN,
                         record_id=str(row.get("id")),
                         created=bool(row.get("new")),
+                        modified_at=_updated_at(row),
                     ),
                 )
         for error in answer.get("errors") or ():
@@ -346,3 +348,14 @@ def _cleared_only(
         )
         for index in cleared
     }
+
+
+def _updated_at(row: dict[str, Any]) -> datetime | None:
+    """The record's ``updatedAt`` after the write (``lastmodifieddate`` if the answer has it)."""
+    stamp = row.get("updatedAt") or (row.get("properties") or {}).get("lastmodifieddate")
+    if not stamp:
+        return None
+    try:
+        return parse_instant(stamp)
+    except ValueError:
+        return None

@@ -182,7 +182,7 @@ class HubSpotAdapter:
     ) -> Iterator[Page]:
         if object_type != "contacts":
             raise FatalApiError(System.HUBSPOT, f"not a person object: {object_type}")
-        lookback = timedelta(seconds=self.settings.lookback_seconds)
+        lookback = timedelta(seconds=self.settings.lookback)
         start = None if since is None else since.watermark - lookback
         return pull_contacts(
             self._search(object_type),
@@ -211,7 +211,7 @@ class HubSpotAdapter:
     ) -> Iterator[ActivityRecord]:
         start = None
         if since is not None:
-            start = require_utc(since) - timedelta(seconds=self.settings.lookback_seconds)
+            start = require_utc(since) - timedelta(seconds=self.settings.lookback)
         return pull_activity(
             self._associations,
             self._read,
