@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -167,6 +168,57 @@ class Writer:
             for r in requests
         ]
 
+    def _conflicted(
+        self,
+        object_type: str,
+        action: str,
+        items: list[tuple[int, str, dict[str, str], str | None]],
+        refused: FatalApiError,
+    ) -> list[tuple[Any, Any]]:
+        """A whole batch refused with 409 ``Contact already exists. Existing ID: N``: only the
+        first conflict is named, and nothing was written. Read contact N, find the input that
+        holds its address (that input is the conflict: apply links the person to N instead of
+        creating), and send the rest again: two calls per conflict. When no input can be told
+        (a duplicate inside the batch), halve until the conflict stands alone."""
+        conflict = (Disposition.REJECT_RECORD, "CONFLICT", refused.message, ())
+        holders: set[int] = set()
+        match = _EXISTING_ID.search(refused.message)
+        if match is not None:
+            answer = self._read(object_type, [match.group(1)], ["email"])
+            taken = {
+                address.strip().lower()
+                for row in answer.get("results") or ()
+                if (address := str((row.get("properties") or {}).get("email") or ""))
+            }
+            holders = {
+                item[0] for item in items if item[2].get("email", "").strip().lower() in taken
+            }
+        if not holders:
+            if len(items) == 1:
+                return [(items[0], conflict)]
+            half = len(items) // 2
+            return self._halves(object_type, action, items[:half], items[half:])
+        named = [(item, conflict) for item in items if item[0] in holders]
+        rest = [item for item in items if item[0] not in holders]
+        # Nothing of ``named`` was written, so a stop in the re-send carries only its own.
+        return [*named, *self._attempt(object_type, action, rest)] if rest else named
+
+    def _halves(
+        self,
+        object_type: str,
+        action: str,
+        first_half: list[tuple[int, str, dict[str, str], str | None]],
+        second_half: list[tuple[int, str, dict[str, str], str | None]],
+    ) -> list[tuple[Any, Any]]:
+        first = self._attempt(object_type, action, first_half)
+        try:
+            second = self._attempt(object_type, action, second_half)
+        except Exception as stopped:  # the first half's writes went out: they travel too
+            written = {item[0]: o for item, o in first if isinstance(o, WriteResult)}
+            carry(stopped, {**written, **done_before(stopped)})
+            raise
+        return [*first, *second]
+
     def _verify(
         self,
         requests: Sequence[WriteRequest],
@@ -257,19 +309,14 @@ class Writer:
         try:
             answer = self._batch(object_type, action, inputs)
         except FatalApiError as exc:
+            if exc.status == 409 and exc.code == "CONFLICT":
+                return self._conflicted(object_type, action, items, exc)
             if exc.status != 400 or exc.code not in _RECORD_CATEGORIES:
                 raise
             if len(items) == 1:
                 return [(items[0], (Disposition.REJECT_RECORD, exc.code, exc.message, ()))]
             half = len(items) // 2
-            first = self._attempt(object_type, action, items[:half])
-            try:
-                second = self._attempt(object_type, action, items[half:])
-            except Exception as stopped:  # the first half's writes went out: they travel too
-                written = {item[0]: o for item, o in first if isinstance(o, WriteResult)}
-                carry(stopped, {**written, **done_before(stopped)})
-                raise
-            return [*first, *second]
+            return self._halves(object_type, action, items[:half], items[half:])
         by_trace = {str(i): item for i, item in ((it[0], it) for it in items)}
         by_key = {item[1]: item for item in items}
         outcomes: dict[int, tuple[Any, Any]] = {}
@@ -313,6 +360,9 @@ class Writer:
                     ),
                 )
         return [outcomes[item[0]] for item in items]
+
+
+_EXISTING_ID = re.compile(r"Existing ID: (\d+)")
 
 
 def _rejected(

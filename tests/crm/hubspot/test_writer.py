@@ -248,3 +248,52 @@ def test_a_stop_during_a_split_batch_carries_the_half_that_was_written() -> None
     assert all(result.ok for result in carried.values())
     assert {portal.props[str(n)].get("note") for n in range(1, 5)} == {"ok"}
     assert "note" not in portal.props["5"]
+
+
+class StrictPortal(Portal):
+    """Refuses a whole batch with HubSpot's 409 when an input's e-mail is another contact's
+    (naming only the first conflict, writing nothing), as batch create does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.props["77"] = {"email": "taken@example.com", "lifecyclestage": "lead"}
+        self.props["78"] = {"email": "also.taken@example.com", "lifecyclestage": "lead"}
+
+    def batch(self, object_type: str, action: str, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        owners = {p.get("email"): key for key, p in self.props.items() if p.get("email")}
+        for item in inputs:
+            owner = owners.get(item["properties"].get("email"))
+            if owner is not None and owner != item["id"]:
+                self.calls.append((action, len(inputs)))
+                raise FatalApiError(
+                    System.HUBSPOT,
+                    f"Contact already exists. Existing ID: {owner}",
+                    status=409,
+                    code="CONFLICT",
+                )
+        return super().batch(object_type, action, inputs)
+
+
+def test_a_batch_refused_whole_for_a_taken_address_names_the_conflict_and_writes_the_rest() -> None:
+    portal = StrictPortal()
+    requests = [
+        UpsertRequest(object_type="contacts", external_id=f"p{n}", fields={"email": f"n{n}@x.io"})
+        for n in range(30)
+    ]
+    requests[4] = UpsertRequest(
+        object_type="contacts", external_id="p4", fields={"email": "taken@example.com"}
+    )
+    requests[21] = UpsertRequest(
+        object_type="contacts", external_id="p21", fields={"email": "also.taken@example.com"}
+    )
+    results = writer(portal).upsert("contacts", requests)
+    assert [r.ok for r in results] == [n not in (4, 21) for n in range(30)]
+    assert (results[4].code, results[21].code) == ("CONFLICT", "CONFLICT")
+    assert "Existing ID: 77" in results[4].message
+    assert "Existing ID: 78" in results[21].message
+    assert all(
+        portal.props[f"p{n}"]["email"] == f"n{n}@x.io" for n in range(30) if n not in (4, 21)
+    )
+    # Two calls per conflict (the refused batch, the read of the named contact) and one that
+    # goes through: not one call per input.
+    assert len(portal.calls) == 5
