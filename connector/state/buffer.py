@@ -140,6 +140,16 @@ class ObservationStore:
             )
             execute_rows(connection, statement, rows)
 
+    def forget_baselines(self, person_id: str) -> int:
+        """Forget what this person's records held when last merged: the next merge of their
+        fields is a first sight (a value beats a blank, the latest change wins)."""
+        with self._db.write() as connection:
+            return connection.execute(
+                observations.update()
+                .where(observations.c.person_id == person_id)
+                .values(merged_values=None)
+            ).rowcount
+
     def for_people(self, person_ids: Iterable[str]) -> dict[str, list[Observed]]:
         """Every stored record of these people (deleted ones included), by person."""
         found: dict[str, list[Observed]] = {}

@@ -268,6 +268,10 @@ class _Resolver:
                 NewObservation(item.ref, keep, item.modified_at, item.values, item.deleted)
                 for item in self.store.observations.for_people([absorb]).get(absorb, [])
             )
+            # The joined person's fields follow the records now, as the CRM's merge left them
+            # (HubSpot: the primary's values, blanks filled from the merged one), not what the
+            # older person last held: their next evaluation is a first sight of every field.
+            self.store.observations.forget_baselines(keep)
         for linked_ref, person_id in list(self.links.items()):
             if person_id == absorb:
                 self.links[linked_ref] = keep
